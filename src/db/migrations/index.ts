@@ -1,0 +1,8 @@
+import type { Migration } from 'kysely';
+import * as createCoreTables from './2026_12_04_200000_create_core_tables.ts';
+
+// The one list of migrations, served alike to tests, the CLI and the server.
+// Add new migrations at the end with a later timestamp; never edit a landed one.
+export const migrations: Record<string, Migration> = {
+  '2026_12_04_200000_create_core_tables': createCoreTables,
+};

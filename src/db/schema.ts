@@ -1,0 +1,134 @@
+import type { Generated } from 'kysely';
+
+// Row types of the database. They stay inside src/db: repositories map them to domain types.
+// Timestamps are ISO-8601 strings in UTC on both backends, so the same code reads both.
+
+export interface AccountTable {
+  id: Generated<number>;
+  name: string;
+  max_sets: number;
+  created_at: string;
+}
+
+export interface UserTable {
+  id: Generated<number>;
+  account_id: number;
+  email: string;
+  password_hash: string;
+  created_at: string;
+}
+
+export interface SessionTable {
+  id: string; // sha256 of the cookie value: a stolen database row is not a session
+  user_id: number;
+  account_id: number;
+  csrf_token: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface ApiTokenTable {
+  id: Generated<number>;
+  user_id: number;
+  account_id: number;
+  name: string;
+  token_hash: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+export interface LoginFailureTable {
+  key: string;
+  failures: number;
+  window_started_at: string;
+}
+
+export interface CredentialSetTable {
+  id: Generated<number>;
+  account_id: number;
+  name: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CredentialSetTagTable {
+  set_id: number;
+  account_id: number;
+  tag: string;
+}
+
+export interface CredentialEntryTable {
+  id: Generated<number>;
+  account_id: number;
+  set_id: number;
+  username: string;
+  domain: string;
+  display_name: string;
+  auth_username: string;
+  password_enc: string;
+  totp_enc: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ImportJobTable {
+  id: string;
+  account_id: number;
+  user_id: number | null;
+  status: 'queued' | 'running' | 'succeeded' | 'failed';
+  dry_run: number;
+  idempotency_key: string | null;
+  delimiter: string;
+  total_rows: number;
+  processed_rows: number;
+  updated_count: number;
+  created_count: number;
+  failed_count: number;
+  error: string | null;
+  owner: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface ImportJobRowTable {
+  job_id: string;
+  row: number;
+  action: 'updated' | 'created' | 'failed';
+  set_id: number | null;
+  entry_id: number | null;
+  username: string;
+  domain: string;
+  message: string;
+  warnings: string;
+}
+
+export interface AuditEventTable {
+  id: Generated<number>;
+  account_id: number;
+  user_id: number | null;
+  actor: string;
+  action: string;
+  subject: string;
+  details: string;
+  created_at: string;
+}
+
+export interface KeyStateTable {
+  id: number;
+  rotation_started_at: string | null;
+}
+
+export interface Database {
+  accounts: AccountTable;
+  users: UserTable;
+  sessions: SessionTable;
+  api_tokens: ApiTokenTable;
+  login_failures: LoginFailureTable;
+  credential_sets: CredentialSetTable;
+  credential_set_tags: CredentialSetTagTable;
+  credential_entries: CredentialEntryTable;
+  import_jobs: ImportJobTable;
+  import_job_rows: ImportJobRowTable;
+  audit_events: AuditEventTable;
+}

@@ -1,0 +1,6 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../context.ts';
+
+// Authenticated API routes. Each feature adds its module here; every route in this list
+// runs behind the auth hook and is scoped to the caller's account.
+export const authenticatedRoutes: Array<(app: FastifyInstance, ctx: AppContext) => Promise<void>> = [];
