@@ -119,7 +119,66 @@ export interface KeyStateTable {
   rotation_started_at: string | null;
 }
 
+export interface ProjectTable {
+  id: Generated<number>;
+  account_id: number;
+  name: string;
+  description: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TestConfigTable {
+  id: Generated<number>;
+  account_id: number;
+  project_id: number;
+  name: string;
+  kind: string;
+  credential_set_id: number | null;
+  registrar_mode: 'dns' | 'proxy';
+  proxy: string | null;
+  transport: 'udp' | 'tcp';
+  entries_to_try: number;
+  timeout_seconds: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RegistrationRunTable {
+  id: Generated<number>;
+  account_id: number;
+  test_id: number | null;
+  status: 'running' | 'succeeded' | 'failed';
+  total: number;
+  done: number;
+  passed: number;
+  failed: number;
+  settings: string;
+  owner: string | null;
+  created_by: string;
+  created_at: string;
+  finished_at: string | null;
+}
+
+export interface RegistrationResultTable {
+  run_id: number;
+  position: number;
+  entry_id: number;
+  username: string;
+  domain: string;
+  outcome: string;
+  status_code: number | null;
+  reason: string;
+  duration_ms: number;
+  message: string;
+  finished_at: string;
+}
+
 export interface Database {
+  projects: ProjectTable;
+  test_configs: TestConfigTable;
+  registration_runs: RegistrationRunTable;
+  registration_results: RegistrationResultTable;
   accounts: AccountTable;
   users: UserTable;
   sessions: SessionTable;
