@@ -1,0 +1,462 @@
+// The import planner: parsed rows + the account as it is now → what each row will do. The plan is
+// data; applying it (one transaction) and reporting it happen elsewhere. Row problems become
+// `failed` rows, never exceptions. Messages and warnings never contain a password or TOTP secret.
+import { CSV_COLUMNS, type ParsedRow } from './csv-format.ts';
+import {
+  controlCharacterMessage,
+  findControlCharacter,
+  looksLikeScientificNotation,
+  quote,
+  scientificNotationMessage,
+  validateEntryFields,
+  type EntryFields,
+} from './entry-validation.ts';
+import { normalizeTotpSecret } from './totp.ts';
+
+export type { EntryFields } from './entry-validation.ts';
+
+export interface EntrySnapshot {
+  id: number;
+  setId: number;
+  username: string;
+  domain: string;
+  displayName: string;
+  authUsername: string;
+  password: string;
+  totpSecret: string | null;
+}
+
+export interface CurrentState {
+  /** Sets of THIS account among the pool ids named in the file. */
+  existingSetIds: ReadonlySet<number>;
+  /** Entries of THIS account among the entry ids named in the file, whatever set they are in (decrypted). */
+  entries: ReadonlyMap<number, EntrySnapshot>;
+  /** How many sets the account has now. */
+  setCount: number;
+  /** The plan limit on credential sets. */
+  maxSets: number;
+}
+
+export type NewSetTarget = { kind: 'new'; group: string };
+export type CreateTarget = { kind: 'existing'; setId: number } | NewSetTarget;
+
+export type PlannedRow =
+  | {
+      row: number;
+      action: 'updated';
+      setId: number;
+      entryId: number;
+      username: string;
+      domain: string;
+      fields: EntryFields;
+      changed: boolean;
+      message: string;
+      warnings: string[];
+    }
+  | {
+      row: number;
+      action: 'created';
+      target: CreateTarget;
+      username: string;
+      domain: string;
+      fields: EntryFields;
+      message: string;
+      warnings: string[];
+    }
+  | {
+      row: number;
+      action: 'failed';
+      setId: number | null;
+      entryId: number | null;
+      username: string;
+      domain: string;
+      message: string;
+      warnings: string[];
+    };
+
+export interface NewSet {
+  /** The key that `created` rows name in `target.group`. */
+  group: string;
+  /** A name that says the set came from an import; users rename it under SIP Credentials. */
+  name: string;
+  rowCount: number;
+}
+
+export interface ImportPlan {
+  rows: PlannedRow[];
+  /** In the order the file first names them; only groups with at least one created row. */
+  newSets: NewSet[];
+  counts: { updated: number; created: number; failed: number };
+}
+
+export interface PlanOptions {
+  /** The import's date (ISO, `2026-12-04` or a full timestamp) for the names of new sets. */
+  importedAt?: string;
+}
+
+export const CREATED_NEW_SET_MESSAGE = 'New credential set and entry created';
+export const CREATED_IN_SET_MESSAGE = 'New entry added to credential set';
+
+/** Ids are positive integers that fit any integer column; anything else is an invalid id. */
+export const MAX_ID = 2147483647;
+
+/** Parses an id cell: trimmed, digits only, 1..MAX_ID; otherwise null (blank or invalid). */
+export function parseId(cell: string): number | null {
+  const text = cell.trim();
+  if (!/^\d{1,10}$/.test(text)) return null;
+  const id = Number(text);
+  return id >= 1 && id <= MAX_ID ? id : null;
+}
+
+/** The valid ids a file names, so the app loads only those sets and entries of the account. */
+export function collectReferencedIds(rows: readonly ParsedRow[]): { setIds: number[]; entryIds: number[] } {
+  const setIds = new Set<number>();
+  const entryIds = new Set<number>();
+  for (const { cells } of rows) {
+    const setId = parseId(cells[0] ?? '');
+    if (setId !== null) setIds.add(setId);
+    const entryId = parseId(cells[1] ?? '');
+    if (entryId !== null) entryIds.add(entryId);
+  }
+  return { setIds: [...setIds].sort((a, b) => a - b), entryIds: [...entryIds].sort((a, b) => a - b) };
+}
+
+// A row on its way through the planner. Later passes (duplicates, plan limit) may still fail it.
+type Draft = PlannedRow;
+
+interface GroupInfo {
+  key: string;
+  label: string;
+  /** Indices into the drafts of the rows this new set would hold. */
+  rows: number[];
+}
+
+/**
+ * Decides per row: update an entry of the account, create an entry (in a named set or in a new
+ * set), or fail with a message naming the column and the fix. Linear in the number of rows.
+ */
+export function planImport(rows: readonly ParsedRow[], state: CurrentState, opts: PlanOptions = {}): ImportPlan {
+  const date = datePart(opts.importedAt);
+  const drafts: Draft[] = [];
+  const updatesByEntry = new Map<number, number[]>();
+  const groups = new Map<string, GroupInfo>();
+
+  for (const parsed of rows) {
+    const planned = planRow(parsed, state);
+    const index = drafts.push(planned.draft) - 1;
+    if (planned.updates !== null) {
+      const list = updatesByEntry.get(planned.updates);
+      if (list) list.push(index);
+      else updatesByEntry.set(planned.updates, [index]);
+    }
+    if (planned.draft.action === 'created' && planned.draft.target.kind === 'new') {
+      const key = planned.draft.target.group;
+      const group = groups.get(key);
+      if (group) group.rows.push(index);
+      else groups.set(key, { key, label: planned.groupLabel, rows: [index] });
+    }
+  }
+
+  failDuplicateUpdates(drafts, updatesByEntry);
+  const newSets = assignNewSets(drafts, groups, state, date);
+
+  const counts = { updated: 0, created: 0, failed: 0 };
+  for (const draft of drafts) counts[draft.action]++;
+  return { rows: drafts, newSets, counts };
+}
+
+function datePart(importedAt: string | undefined): string | null {
+  const match = importedAt === undefined ? null : /^\d{4}-\d{2}-\d{2}/.exec(importedAt);
+  return match ? match[0] : null;
+}
+
+function failed(
+  parsed: ParsedRow,
+  message: string,
+  warnings: string[],
+  ids: { setId: number | null; entryId: number | null } = { setId: null, entryId: null },
+): Draft {
+  return {
+    row: parsed.row,
+    action: 'failed',
+    setId: ids.setId,
+    entryId: ids.entryId,
+    username: (parsed.cells[2] ?? '').trim(),
+    domain: (parsed.cells[3] ?? '').trim(),
+    message,
+    warnings,
+  };
+}
+
+function describeId(cell: string): string {
+  const id = parseId(cell);
+  return id === null ? quote(cell.trim()) : String(id);
+}
+
+function checkIdCell(column: string, cell: string): string | null {
+  const control = findControlCharacter(cell);
+  if (control >= 0) return controlCharacterMessage(column, cell, control);
+  const trimmed = cell.trim();
+  if (looksLikeScientificNotation(trimmed)) return scientificNotationMessage(column, trimmed);
+  return null;
+}
+
+interface PlannedDraft {
+  draft: Draft;
+  /** The entry this row names as an update target, even if the row fails: duplicates fail together. */
+  updates: number | null;
+  groupLabel: string;
+}
+
+function planRow(parsed: ParsedRow, state: CurrentState): PlannedDraft {
+  const { cells } = parsed;
+  const done = (draft: Draft): PlannedDraft => ({ draft, updates: null, groupLabel: '' });
+  if (cells.length !== CSV_COLUMNS.length) {
+    const many = cells.length > CSV_COLUMNS.length;
+    return done(
+      failed(
+        parsed,
+        `row has ${cells.length} ${cells.length === 1 ? 'cell' : 'cells'}; expected ${CSV_COLUMNS.length} (${CSV_COLUMNS.join(',')}). ` +
+          (many
+            ? 'A value with a comma must be enclosed in double quotes, and extra cells must be removed.'
+            : 'A cell or a separator is missing; empty cells still need their separator.'),
+        [],
+      ),
+    );
+  }
+  const [poolCell, entryCell, username, domain, displayName, authUsername, password, totp] = cells as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+
+  const idProblem = checkIdCell('multi_credential_pool_id', poolCell) ?? checkIdCell('entry_id', entryCell);
+  if (idProblem !== null) return done(failed(parsed, idProblem, []));
+
+  const poolText = poolCell.trim();
+  const entryText = entryCell.trim();
+  const poolId = parseId(poolText);
+  const entryId = parseId(entryText);
+  const entry = entryId === null ? undefined : state.entries.get(entryId);
+  const warnings: string[] = [];
+
+  // Where the row goes: an update, a new entry in a set of the account, or a new set.
+  let setId: number | null = null;
+  let updateOf: EntrySnapshot | null = null;
+  let groupKey: string | null = null;
+  let groupLabel = '';
+
+  if (poolId !== null && state.existingSetIds.has(poolId)) {
+    setId = poolId;
+    if (entry !== undefined && entry.setId === poolId) {
+      updateOf = entry;
+    } else if (entry !== undefined) {
+      warnings.push(
+        `entry_id ${entry.id} belongs to credential set ${entry.setId} of your account, not to set ${poolId}, so this row is treated as a new entry in set ${poolId}; to update entry ${entry.id}, set multi_credential_pool_id to ${entry.setId}`,
+      );
+    } else if (entryText !== '') {
+      warnings.push(
+        entryId === null
+          ? `entry_id ${describeId(entryText)} is not a valid id (ids are positive whole numbers), so this row is treated as a new entry in set ${poolId}`
+          : `entry_id ${entryId} was not found in credential set ${poolId}, so this row is treated as a new entry in that set`,
+      );
+    }
+  } else {
+    if (poolText === '') {
+      groupKey = 'blank';
+      groupLabel = '';
+    } else {
+      groupKey = `pool:${describeId(poolText)}`;
+      groupLabel = `pool id ${poolId === null ? truncate(poolText, 30) : poolId}`;
+      warnings.push(
+        poolId === null
+          ? `multi_credential_pool_id ${describeId(poolText)} is not a valid id (ids are positive whole numbers), so this row is treated as a new credential set; rows with the same multi_credential_pool_id share that set`
+          : `multi_credential_pool_id ${poolId} was not found in your account, so this row is treated as a new credential set; rows with the same multi_credential_pool_id share that set`,
+      );
+    }
+    if (entry !== undefined) {
+      warnings.push(
+        `entry_id ${entry.id} belongs to credential set ${entry.setId} of your account, but ${poolText === '' ? 'multi_credential_pool_id is blank' : 'the row names another multi_credential_pool_id'}, so this row is treated as a new entry in a new credential set; to update entry ${entry.id}, set multi_credential_pool_id to ${entry.setId}`,
+      );
+    } else if (entryText !== '' && poolText === '') {
+      warnings.push(
+        `entry_id ${describeId(entryText)} is ignored because multi_credential_pool_id is blank, so this row is treated as a new entry in a new credential set`,
+      );
+    }
+  }
+
+  const ids = { setId, entryId: updateOf === null ? null : updateOf.id };
+  const result = (draft: Draft): PlannedDraft => ({ draft, updates: ids.entryId, groupLabel });
+  const validation = validateEntryFields({
+    username,
+    domain,
+    display_name: displayName,
+    auth_username: authUsername,
+    auth_password: password,
+    totp_secret: totp,
+  });
+  if (validation.kind === 'invalid') return result(failed(parsed, validation.message, warnings, ids));
+  const fields = validation.fields;
+
+  if (updateOf !== null) {
+    const damage =
+      spreadsheetDamage('username', updateOf.username, fields.username) ??
+      spreadsheetDamage('auth_username', updateOf.authUsername, fields.authUsername);
+    if (damage !== null) return result(failed(parsed, damage, warnings, ids));
+    const changes = describeChanges(updateOf, fields);
+    return result({
+      row: parsed.row,
+      action: 'updated',
+      setId: updateOf.setId,
+      entryId: updateOf.id,
+      username: fields.username,
+      domain: fields.domain,
+      fields,
+      changed: changes.length > 0,
+      message: changes.length > 0 ? changes.join('; ') : 'no changes',
+      warnings,
+    });
+  }
+
+  if (setId !== null) {
+    return result({
+      row: parsed.row,
+      action: 'created',
+      target: { kind: 'existing', setId },
+      username: fields.username,
+      domain: fields.domain,
+      fields,
+      message: CREATED_IN_SET_MESSAGE,
+      warnings,
+    });
+  }
+
+  return result({
+    row: parsed.row,
+    action: 'created',
+    target: { kind: 'new', group: groupKey as string },
+    username: fields.username,
+    domain: fields.domain,
+    fields,
+    message: CREATED_NEW_SET_MESSAGE,
+    warnings,
+  });
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/**
+ * A spreadsheet that reads `+4930123` or `0049301` as a number writes back `4930123` or `49301`.
+ * Such a value, equal to the stored one without its leading `+` or zeros, is damage, not an edit.
+ */
+function spreadsheetDamage(column: string, stored: string, value: string): string | null {
+  if (value === stored || !/^\d+$/.test(value) || !/^\+?\d+$/.test(stored)) return null;
+  const withoutPlus = stored.startsWith('+') ? stored.slice(1) : stored;
+  const withoutZeros = withoutPlus.replace(/^0+(?=\d)/, '');
+  if (value !== withoutPlus && value !== withoutZeros) return null;
+  const lost =
+    value === withoutPlus ? 'its leading +' : stored.startsWith('+') ? 'its leading + and zeros' : 'its leading zeros';
+  return `${column} ${quote(value)} is the stored ${quote(stored)} without ${lost}, as a spreadsheet writes a number; format the ${column} column as Text and re-enter ${quote(stored)} (or edit the file in a text editor), then import again`;
+}
+
+// Secrets first (the page is about rotating them), then the other columns in file order; by
+// column name, never by value.
+function describeChanges(before: EntrySnapshot, after: EntryFields): string[] {
+  const changes: string[] = [];
+  if (after.password !== before.password) changes.push('password changed');
+  const storedTotp = normalizeStoredTotp(before.totpSecret);
+  if (storedTotp !== after.totpSecret) {
+    if (after.totpSecret === null) changes.push('totp removed');
+    else if (storedTotp === null) changes.push('totp added');
+    else changes.push('totp changed');
+  }
+  if (after.username !== before.username) changes.push('username changed');
+  if (after.domain !== before.domain) changes.push('domain changed');
+  if (after.displayName !== before.displayName) changes.push('display_name changed');
+  if (after.authUsername !== before.authUsername) changes.push('auth_username changed');
+  return changes;
+}
+
+function normalizeStoredTotp(stored: string | null): string | null {
+  if (stored === null) return null;
+  const normalized = normalizeTotpSecret(stored);
+  return normalized.kind === 'ok' ? normalized.value : stored;
+}
+
+function failDuplicateUpdates(drafts: Draft[], updatesByEntry: Map<number, number[]>): void {
+  for (const [entryId, indices] of updatesByEntry) {
+    if (indices.length < 2) continue;
+    const rowNumbers = indices.map((i) => (drafts[i] as Draft).row);
+    for (const i of indices) {
+      const draft = drafts[i] as Draft;
+      // At most 11 candidates, so naming the others stays linear even if every row names one entry.
+      const others = rowNumbers
+        .slice(0, 11)
+        .filter((row) => row !== draft.row)
+        .slice(0, 10);
+      const more = rowNumbers.length - 1 - others.length;
+      const own = draft.action === 'failed' ? `; this row also has a problem: ${draft.message}` : '';
+      drafts[i] = {
+        row: draft.row,
+        action: 'failed',
+        setId: draft.action === 'created' ? null : draft.setId,
+        entryId,
+        username: draft.username,
+        domain: draft.domain,
+        message: `entry_id ${entryId} is also updated by ${rowList(others, more)}; an entry can be updated by only one row per file, so keep just one of these rows${own}`,
+        warnings: draft.warnings,
+      };
+    }
+  }
+}
+
+function rowList(rows: readonly number[], more: number): string {
+  if (rows.length === 1 && more === 0) return `row ${rows[0]}`;
+  if (more > 0) return `rows ${rows.join(', ')} and ${more} more`;
+  return `rows ${rows.slice(0, -1).join(', ')} and ${rows[rows.length - 1]}`;
+}
+
+function assignNewSets(
+  drafts: Draft[],
+  groups: Map<string, GroupInfo>,
+  state: CurrentState,
+  date: string | null,
+): NewSet[] {
+  const newSets: NewSet[] = [];
+  // A Map iterates in insertion order: new sets are numbered in the order the file names them.
+  for (const group of groups.values()) {
+    const first = drafts[group.rows[0] as number] as Draft;
+    const setNumber = state.setCount + newSets.length + 1;
+    if (setNumber > state.maxSets) {
+      const message = `the account's plan allows ${state.maxSets} credential ${state.maxSets === 1 ? 'set' : 'sets'}; this row would create set number ${setNumber} — delete unused sets under SIP Credentials or ask for a higher limit`;
+      for (const i of group.rows) {
+        const draft = drafts[i] as Draft;
+        drafts[i] = {
+          row: draft.row,
+          action: 'failed',
+          setId: null,
+          entryId: null,
+          username: draft.username,
+          domain: draft.domain,
+          message,
+          warnings: draft.warnings,
+        };
+      }
+      continue;
+    }
+    const label = group.label === '' ? `row ${first.row}` : group.label;
+    newSets.push({
+      group: group.key,
+      name: `Imported ${date === null ? '' : `${date} `}(${label})`,
+      rowCount: group.rows.length,
+    });
+  }
+  return newSets;
+}
