@@ -158,6 +158,8 @@ export interface RegistrationRunTable {
   created_by: string;
   created_at: string;
   finished_at: string | null;
+  error: string | null;
+  heartbeat_at: string | null;
 }
 
 export interface RegistrationResultTable {

@@ -33,6 +33,7 @@ export async function assertPostgresReachable(): Promise<void> {
     throw new Error(
       `PostgreSQL is not reachable at TEST_DATABASE_URL=${TEST_DATABASE_URL} (${(e as Error).message}). ` +
         'Start it (pg_ctlcluster 15 main start) or point TEST_DATABASE_URL at one; storage tests run on both databases and do not skip.',
+      { cause: e },
     );
   } finally {
     await client.end().catch(() => undefined);

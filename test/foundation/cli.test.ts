@@ -1,0 +1,124 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { TEST_MASTER_KEY } from '../support/app.ts';
+import { createTestDb, DIALECTS, type TestDb } from '../support/databases.ts';
+
+const run = promisify(execFile);
+const BIN = resolve(import.meta.dirname, '../../bin/sipcreds.mjs');
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(env: Record<string, string>, args: string[], input?: string): Promise<CliResult> {
+  return new Promise((done) => {
+    const child = execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { ...process.env, ...env } },
+      (err, stdout, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+    child.stdin!.end(input ?? '');
+  });
+}
+
+describe.each(DIALECTS)('the sipcreds CLI on %s', (dialect) => {
+  const dbs: TestDb[] = [];
+  afterAll(async () => {
+    for (const d of dbs) await d.drop();
+  });
+
+  it('migrate, account create, user create and token create, with --json', async () => {
+    const d = await createTestDb(dialect);
+    dbs.push(d);
+    const env = { DATABASE_URL: d.url, SIPCREDS_MASTER_KEY: TEST_MASTER_KEY };
+    const m = await cli(env, ['migrate', '--json']);
+    expect(m.code).toBe(0);
+    expect(JSON.parse(m.stdout)).toEqual({ applied: [] });
+
+    const acc = await cli(env, ['account', 'create', '--name', 'Ops team', '--max-sets', '3', '--json']);
+    expect(acc.code).toBe(0);
+    const account = JSON.parse(acc.stdout);
+    expect(account).toMatchObject({ name: 'Ops team', max_sets: 3 });
+
+    const usr = await cli(
+      env,
+      ['user', 'create', '--account', String(account.id), '--email', 'Ops@Example.com', '--password-stdin', '--json'],
+      'a long enough password\n',
+    );
+    expect(usr.code).toBe(0);
+    expect(JSON.parse(usr.stdout)).toMatchObject({ account_id: account.id, email: 'ops@example.com' });
+
+    const plain = await cli(env, ['token', 'create', '--email', 'ops@example.com']);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout.trim()).toMatch(/^sipc_[A-Za-z0-9_-]{40,}$/);
+  });
+
+  it('fails with one clear line and a non-zero exit', async () => {
+    const d = await createTestDb(dialect);
+    dbs.push(d);
+    const env = { DATABASE_URL: d.url, SIPCREDS_MASTER_KEY: TEST_MASTER_KEY };
+    const r = await cli(
+      env,
+      ['user', 'create', '--account', '999', '--email', 'x@example.com', '--password-stdin'],
+      'a long enough password',
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/no account 999/);
+    const short = await cli(env, ['account', 'create', '--name', 'X', '--max-sets', 'lots']);
+    expect(short.code).not.toBe(0);
+    expect(short.stderr).toMatch(/--max-sets must be a whole number/);
+  });
+});
+
+describe('first start on an empty database', () => {
+  it('serve creates a first account and user, prints the password once, and it logs in', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sipcreds-first-'));
+    const port = String(20000 + Math.floor(Math.random() * 20000));
+    const env = {
+      ...process.env,
+      DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`,
+      SIPCREDS_DATA_DIR: dir,
+      PORT: port,
+    };
+    delete (env as Record<string, string | undefined>).SIPCREDS_MASTER_KEY;
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [BIN, 'serve'], { env });
+    try {
+      let out = '';
+      await new Promise<void>((ok, fail) => {
+        const timer = setTimeout(() => fail(new Error(`server did not start: ${out}`)), 20000);
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('is serving on')) {
+            clearTimeout(timer);
+            ok();
+          }
+        });
+      });
+      const email = /email:\s+(\S+)/.exec(out)![1]!;
+      const password = /password:\s+(\S+)/.exec(out)![1]!;
+      const res = await fetch(`http://127.0.0.1:${port}/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password }),
+      });
+      expect(res.status).toBe(200);
+      // The key file was created once, private to its owner.
+      const { statSync } = await import('node:fs');
+      expect(statSync(join(dir, 'master.key')).mode & 0o777).toBe(0o600);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+void run;
