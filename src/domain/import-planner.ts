@@ -137,25 +137,9 @@ interface GroupInfo {
  */
 export function planImport(rows: readonly ParsedRow[], state: CurrentState, opts: PlanOptions = {}): ImportPlan {
   const date = datePart(opts.importedAt);
-  const drafts: Draft[] = [];
-  const updatesByEntry = new Map<number, number[]>();
-  const groups = new Map<string, GroupInfo>();
-
-  for (const parsed of rows) {
-    const planned = planRow(parsed, state);
-    const index = drafts.push(planned.draft) - 1;
-    if (planned.updates !== null) {
-      const list = updatesByEntry.get(planned.updates);
-      if (list) list.push(index);
-      else updatesByEntry.set(planned.updates, [index]);
-    }
-    if (planned.draft.action === 'created' && planned.draft.target.kind === 'new') {
-      const key = planned.draft.target.group;
-      const group = groups.get(key);
-      if (group) group.rows.push(index);
-      else groups.set(key, { key, label: planned.groupLabel, rows: [index] });
-    }
-  }
+  const acc: Accumulator = { drafts: [], updatesByEntry: new Map(), groups: new Map() };
+  for (const parsed of rows) planRow(parsed, state, acc);
+  const { drafts, updatesByEntry, groups } = acc;
 
   failDuplicateUpdates(drafts, updatesByEntry);
   const newSets = assignNewSets(drafts, groups, state, date);
@@ -201,61 +185,55 @@ function checkIdCell(column: string, cell: string): string | null {
   return null;
 }
 
-interface PlannedDraft {
-  draft: Draft;
-  /** The entry this row names as an update target, even if the row fails: duplicates fail together. */
-  updates: number | null;
-  groupLabel: string;
+interface Accumulator {
+  drafts: Draft[];
+  /** Entry id → indices of the rows that name it as an update target, even rows that fail. */
+  updatesByEntry: Map<number, number[]>;
+  groups: Map<string, GroupInfo>;
 }
 
-function planRow(parsed: ParsedRow, state: CurrentState): PlannedDraft {
-  const { cells } = parsed;
-  const done = (draft: Draft): PlannedDraft => ({ draft, updates: null, groupLabel: '' });
-  if (cells.length !== CSV_COLUMNS.length) {
-    const many = cells.length > CSV_COLUMNS.length;
-    return done(
-      failed(
-        parsed,
-        `row has ${cells.length} ${cells.length === 1 ? 'cell' : 'cells'}; expected ${CSV_COLUMNS.length} (${CSV_COLUMNS.join(',')}). ` +
-          (many
-            ? 'A value with a comma must be enclosed in double quotes, and extra cells must be removed.'
-            : 'A cell or a separator is missing; empty cells still need their separator.'),
-        [],
-      ),
-    );
+function record(acc: Accumulator, draft: Draft, updates: number | null, group: { key: string; label: string } | null) {
+  const index = acc.drafts.push(draft) - 1;
+  if (updates !== null) {
+    const list = acc.updatesByEntry.get(updates);
+    if (list) list.push(index);
+    else acc.updatesByEntry.set(updates, [index]);
   }
-  const [poolCell, entryCell, username, domain, displayName, authUsername, password, totp] = cells as [
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
+  if (group !== null && draft.action === 'created') {
+    const existing = acc.groups.get(group.key);
+    if (existing) existing.rows.push(index);
+    else acc.groups.set(group.key, { key: group.key, label: group.label, rows: [index] });
+  }
+}
 
-  const idProblem = checkIdCell('multi_credential_pool_id', poolCell) ?? checkIdCell('entry_id', entryCell);
-  if (idProblem !== null) return done(failed(parsed, idProblem, []));
+function wrongCellCountMessage(count: number): string {
+  const expected = CSV_COLUMNS.length;
+  const hint =
+    count > expected
+      ? 'A value with a comma must be enclosed in double quotes, and extra cells must be removed.'
+      : 'A cell or a separator is missing; empty cells still need their separator.';
+  return `row has ${count} ${count === 1 ? 'cell' : 'cells'}; expected ${expected} (${CSV_COLUMNS.join(',')}). ${hint}`;
+}
 
-  const poolText = poolCell.trim();
-  const entryText = entryCell.trim();
+/** Where a row goes: an update, a new entry in a set of the account, or a new set (`group`). */
+interface Route {
+  setId: number | null;
+  updateOf: EntrySnapshot | null;
+  group: { key: string; label: string } | null;
+  warnings: string[];
+}
+
+function routeRow(poolText: string, entryText: string, state: CurrentState): Route {
   const poolId = parseId(poolText);
   const entryId = parseId(entryText);
   const entry = entryId === null ? undefined : state.entries.get(entryId);
   const warnings: string[] = [];
 
-  // Where the row goes: an update, a new entry in a set of the account, or a new set.
-  let setId: number | null = null;
-  let updateOf: EntrySnapshot | null = null;
-  let groupKey: string | null = null;
-  let groupLabel = '';
-
   if (poolId !== null && state.existingSetIds.has(poolId)) {
-    setId = poolId;
     if (entry !== undefined && entry.setId === poolId) {
-      updateOf = entry;
-    } else if (entry !== undefined) {
+      return { setId: poolId, updateOf: entry, group: null, warnings };
+    }
+    if (entry !== undefined) {
       warnings.push(
         `entry_id ${entry.id} belongs to credential set ${entry.setId} of your account, not to set ${poolId}, so this row is treated as a new entry in set ${poolId}; to update entry ${entry.id}, set multi_credential_pool_id to ${entry.setId}`,
       );
@@ -266,51 +244,78 @@ function planRow(parsed: ParsedRow, state: CurrentState): PlannedDraft {
           : `entry_id ${entryId} was not found in credential set ${poolId}, so this row is treated as a new entry in that set`,
       );
     }
-  } else {
-    if (poolText === '') {
-      groupKey = 'blank';
-      groupLabel = '';
-    } else {
-      groupKey = `pool:${describeId(poolText)}`;
-      groupLabel = `pool id ${poolId === null ? truncate(poolText, 30) : poolId}`;
-      warnings.push(
-        poolId === null
-          ? `multi_credential_pool_id ${describeId(poolText)} is not a valid id (ids are positive whole numbers), so this row is treated as a new credential set; rows with the same multi_credential_pool_id share that set`
-          : `multi_credential_pool_id ${poolId} was not found in your account, so this row is treated as a new credential set; rows with the same multi_credential_pool_id share that set`,
-      );
-    }
-    if (entry !== undefined) {
-      warnings.push(
-        `entry_id ${entry.id} belongs to credential set ${entry.setId} of your account, but ${poolText === '' ? 'multi_credential_pool_id is blank' : 'the row names another multi_credential_pool_id'}, so this row is treated as a new entry in a new credential set; to update entry ${entry.id}, set multi_credential_pool_id to ${entry.setId}`,
-      );
-    } else if (entryText !== '' && poolText === '') {
-      warnings.push(
-        `entry_id ${describeId(entryText)} is ignored because multi_credential_pool_id is blank, so this row is treated as a new entry in a new credential set`,
-      );
-    }
+    return { setId: poolId, updateOf: null, group: null, warnings };
   }
 
+  let group: { key: string; label: string };
+  if (poolText === '') {
+    group = BLANK_POOL_GROUP;
+  } else {
+    // Rows with the same invalid pool id share one new set; `012` and `12` are the same id.
+    group = { key: `pool:${describeId(poolText)}`, label: `pool id ${poolId ?? truncate(poolText, 30)}` };
+    warnings.push(
+      poolId === null
+        ? `multi_credential_pool_id ${describeId(poolText)} is not a valid id (ids are positive whole numbers), so this row is treated as a new credential set; rows with the same multi_credential_pool_id share that set`
+        : `multi_credential_pool_id ${poolId} was not found in your account, so this row is treated as a new credential set; rows with the same multi_credential_pool_id share that set`,
+    );
+  }
+  if (entry !== undefined) {
+    warnings.push(
+      `entry_id ${entry.id} belongs to credential set ${entry.setId} of your account, but ${poolText === '' ? 'multi_credential_pool_id is blank' : 'the row names another multi_credential_pool_id'}, so this row is treated as a new entry in a new credential set; to update entry ${entry.id}, set multi_credential_pool_id to ${entry.setId}`,
+    );
+  } else if (entryText !== '' && poolText === '') {
+    warnings.push(
+      `entry_id ${describeId(entryText)} is ignored because multi_credential_pool_id is blank, so this row is treated as a new entry in a new credential set`,
+    );
+  }
+  return { setId: null, updateOf: null, group, warnings };
+}
+
+const BLANK_POOL_GROUP = { key: 'blank', label: '' };
+
+function planRow(parsed: ParsedRow, state: CurrentState, acc: Accumulator): void {
+  const { cells, row } = parsed;
+  if (cells.length !== CSV_COLUMNS.length) {
+    record(acc, failed(parsed, wrongCellCountMessage(cells.length), []), null, null);
+    return;
+  }
+  const poolCell = cells[0] as string;
+  const entryCell = cells[1] as string;
+  const idProblem = checkIdCell('multi_credential_pool_id', poolCell) ?? checkIdCell('entry_id', entryCell);
+  if (idProblem !== null) {
+    record(acc, failed(parsed, idProblem, []), null, null);
+    return;
+  }
+
+  const route = routeRow(poolCell.trim(), entryCell.trim(), state);
+  const { setId, updateOf, group, warnings } = route;
   const ids = { setId, entryId: updateOf === null ? null : updateOf.id };
-  const result = (draft: Draft): PlannedDraft => ({ draft, updates: ids.entryId, groupLabel });
+
   const validation = validateEntryFields({
-    username,
-    domain,
-    display_name: displayName,
-    auth_username: authUsername,
-    auth_password: password,
-    totp_secret: totp,
+    username: cells[2] as string,
+    domain: cells[3] as string,
+    display_name: cells[4] as string,
+    auth_username: cells[5] as string,
+    auth_password: cells[6] as string,
+    totp_secret: cells[7] as string,
   });
-  if (validation.kind === 'invalid') return result(failed(parsed, validation.message, warnings, ids));
+  if (validation.kind === 'invalid') {
+    record(acc, failed(parsed, validation.message, warnings, ids), ids.entryId, null);
+    return;
+  }
   const fields = validation.fields;
 
   if (updateOf !== null) {
     const damage =
       spreadsheetDamage('username', updateOf.username, fields.username) ??
       spreadsheetDamage('auth_username', updateOf.authUsername, fields.authUsername);
-    if (damage !== null) return result(failed(parsed, damage, warnings, ids));
+    if (damage !== null) {
+      record(acc, failed(parsed, damage, warnings, ids), updateOf.id, null);
+      return;
+    }
     const changes = describeChanges(updateOf, fields);
-    return result({
-      row: parsed.row,
+    const draft: Draft = {
+      row,
       action: 'updated',
       setId: updateOf.setId,
       entryId: updateOf.id,
@@ -320,32 +325,22 @@ function planRow(parsed: ParsedRow, state: CurrentState): PlannedDraft {
       changed: changes.length > 0,
       message: changes.length > 0 ? changes.join('; ') : 'no changes',
       warnings,
-    });
+    };
+    record(acc, draft, updateOf.id, null);
+    return;
   }
 
-  if (setId !== null) {
-    return result({
-      row: parsed.row,
-      action: 'created',
-      target: { kind: 'existing', setId },
-      username: fields.username,
-      domain: fields.domain,
-      fields,
-      message: CREATED_IN_SET_MESSAGE,
-      warnings,
-    });
-  }
-
-  return result({
-    row: parsed.row,
+  const draft: Draft = {
+    row,
     action: 'created',
-    target: { kind: 'new', group: groupKey as string },
+    target: setId !== null ? { kind: 'existing', setId } : { kind: 'new', group: (group as { key: string }).key },
     username: fields.username,
     domain: fields.domain,
     fields,
-    message: CREATED_NEW_SET_MESSAGE,
+    message: setId !== null ? CREATED_IN_SET_MESSAGE : CREATED_NEW_SET_MESSAGE,
     warnings,
-  });
+  };
+  record(acc, draft, null, group);
 }
 
 function truncate(text: string, max: number): string {
@@ -371,7 +366,7 @@ function spreadsheetDamage(column: string, stored: string, value: string): strin
 function describeChanges(before: EntrySnapshot, after: EntryFields): string[] {
   const changes: string[] = [];
   if (after.password !== before.password) changes.push('password changed');
-  const storedTotp = normalizeStoredTotp(before.totpSecret);
+  const storedTotp = before.totpSecret === after.totpSecret ? after.totpSecret : normalizeStoredTotp(before.totpSecret);
   if (storedTotp !== after.totpSecret) {
     if (after.totpSecret === null) changes.push('totp removed');
     else if (storedTotp === null) changes.push('totp added');
