@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { buildAuthorization, parseChallenge, type DigestChallenge } from './digest.ts';
+import { parseHostPort } from './resolve.ts';
 import { headerValue, headerValues, serializeRequest, type SipResponse } from './sip-message.ts';
 import {
   DEFAULT_T1_MS,
@@ -92,7 +93,7 @@ function findInvalidInput(options: RegisterCheckOptions): string | undefined {
   const expires = options.expires ?? 60;
   if (!Number.isInteger(expires) || expires < 1) throw new RangeError(`expires must be a positive integer`);
   if (options.username === '') return 'The entry has no username: fill in the username.';
-  if (!isHostPort(options.domain)) {
+  if (parseHostPort(options.domain).kind !== 'ok') {
     return `The domain ${JSON.stringify(options.domain)} is not a valid SIP domain: use a host name or IP address.`;
   }
   if (hasControlCharacter(options.username) || hasControlCharacter(options.authUsername)) {
@@ -103,22 +104,6 @@ function findInvalidInput(options: RegisterCheckOptions): string | undefined {
 
 function hasControlCharacter(text: string): boolean {
   return [...text].some((ch) => ch < ' ' || ch === '\u007f');
-}
-
-// host[:port] where host is a DNS name, an IPv4 address or an IPv6 address (bare or in brackets).
-function isHostPort(text: string): boolean {
-  if (net.isIPv6(text)) return true;
-  const match = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(text);
-  if (!match) return false;
-  const host = match[1] as string;
-  const portOk = match[2] === undefined || (Number(match[2]) >= 1 && Number(match[2]) <= 65535);
-  const hostOk = host.startsWith('[')
-    ? net.isIPv6(host.slice(1, -1))
-    : net.isIPv4(host) ||
-      /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/.test(
-        host,
-      );
-  return hostOk && portOk;
 }
 
 function uriHost(host: string): string {
