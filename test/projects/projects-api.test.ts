@@ -14,7 +14,12 @@ describe.each(DIALECTS)('projects and registration tests on %s', (dialect) => {
   let bobSet: number;
 
   const call = (user: SeededUser, method: string, url: string, payload?: unknown) =>
-    t.app.inject({ method: method as 'GET', url, headers: bearer(user), ...(payload !== undefined && { payload }) });
+    t.app.inject({
+      method: method as 'GET',
+      url,
+      headers: bearer(user),
+      ...(payload !== undefined && { payload: payload as object }),
+    });
 
   beforeAll(async () => {
     t = await createTestApp(dialect);
