@@ -53,10 +53,10 @@ export function CredentialPasswordsPage() {
       </Group>
 
       <Grid gap="xl">
-        <Grid.Col span={{ base: 12, lg: 8 }}>
+        <Grid.Col span={{ base: 12, lg: 7 }}>
           <ImportRulesGuide />
         </Grid.Col>
-        <Grid.Col span={{ base: 12, lg: 4 }}>
+        <Grid.Col span={{ base: 12, lg: 5 }}>
           <NotOnThisPage />
         </Grid.Col>
       </Grid>

@@ -101,7 +101,7 @@ export function SmallSetsSection() {
               label={COLUMN_LABELS[field]}
               placeholder="*"
               size="xs"
-              w={160}
+              w={150}
               value={draft[field]}
               onChange={(event) => {
                 const value = event.currentTarget.value;
