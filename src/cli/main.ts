@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { addAdminCommands } from './commands/admin.commands.ts';
 import { addServeCommand } from './commands/serve.command.ts';
 import { addKeysCommands } from './commands/keys.commands.ts';
+import { addVerifyCommand } from './commands/verify.command.ts';
 import { fail } from './output.ts';
 
 const program = new Command('sipcreds')
@@ -12,6 +13,7 @@ const program = new Command('sipcreds')
 addAdminCommands(program);
 addServeCommand(program);
 addKeysCommands(program);
+addVerifyCommand(program);
 
 try {
   await program.parseAsync(process.argv);
