@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { accountRoutes } from './account.routes.ts';
+import { credentialPasswordRoutes } from './credential-passwords.routes.ts';
 import { credentialSetRoutes } from './credential-sets.routes.ts';
 import { projectRoutes } from './projects.routes.ts';
 
@@ -10,4 +11,5 @@ export const authenticatedRoutes: Array<(app: FastifyInstance, ctx: AppContext) 
   accountRoutes,
   credentialSetRoutes,
   projectRoutes,
+  credentialPasswordRoutes,
 ];

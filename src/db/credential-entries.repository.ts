@@ -1,0 +1,511 @@
+import { PostgresAdapter, sql, type Generated, type Kysely, type RawBuilder } from 'kysely';
+import type { ExportRecord } from '../domain/csv-format.ts';
+import type { EntryFields, EntrySnapshot } from '../domain/import-planner.ts';
+import type { Db } from './connect.ts';
+import type { CredentialSetTable, Database } from './schema.ts';
+
+// Credential entries as the Credential Passwords page uses them: the account's state an import
+// is planned against, the batched writes that apply it, the streamed exports and the page lists.
+// Every statement is scoped by the account. Ciphertext never leaves this file: secrets come in
+// and go out as plaintext through the codec, and are encrypted with a fresh nonce per write.
+
+/** What encrypts and decrypts secrets (the SecretCipher); bound to the account as associated data. */
+export interface SecretCodec {
+  encrypt(plaintext: string, accountId: number): string;
+  decrypt(ciphertext: string, accountId: number): string;
+}
+
+/** The columns the 2026_12_08 migration adds (entry_count is kept by triggers). */
+export interface CredentialSetCountTable extends CredentialSetTable {
+  entry_count: Generated<number>;
+}
+
+export type PasswordsDatabase = Omit<Database, 'credential_sets'> & { credential_sets: CredentialSetCountTable };
+
+/** A query handle: the pool, a reserved connection or a transaction. */
+export type Conn = Kysely<Database>;
+
+function k(conn: Conn): Kysely<PasswordsDatabase> {
+  return conn as unknown as Kysely<PasswordsDatabase>;
+}
+
+export function isPostgres(conn: Conn): boolean {
+  return conn.getExecutor().adapter instanceof PostgresAdapter;
+}
+
+// SQLite binds at most 32766 parameters per statement; ten per entry row stays far below.
+const SQLITE_ROWS_PER_STATEMENT = 1000;
+
+/** `column IN (ids)` for any number of ids: an array parameter on PostgreSQL, json_each on SQLite. */
+function idIn(conn: Conn, column: string, ids: readonly number[]): RawBuilder<boolean> {
+  const ref = sql.ref(column);
+  return isPostgres(conn)
+    ? sql<boolean>`${ref} = any(${[...ids]}::int[])`
+    : sql<boolean>`${ref} in (select value from json_each(${JSON.stringify(ids)}))`;
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Locks the account's plan for this transaction (a row lock on PostgreSQL, so concurrent imports
+ * and set creations of one account take turns) and returns its limit and current set count.
+ */
+export async function lockAccountPlan(
+  conn: Conn,
+  accountId: number,
+): Promise<{ maxSets: number; setCount: number } | undefined> {
+  let q = conn.selectFrom('accounts').select('max_sets').where('id', '=', accountId);
+  if (isPostgres(conn)) q = q.forUpdate();
+  const account = await q.executeTakeFirst();
+  if (!account) return undefined;
+  const { n } = await conn
+    .selectFrom('credential_sets')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('account_id', '=', accountId)
+    .executeTakeFirstOrThrow();
+  return { maxSets: account.max_sets, setCount: Number(n) };
+}
+
+/** The ids among `ids` that are sets of the account. */
+export async function findOwnSetIds(conn: Conn, accountId: number, ids: readonly number[]): Promise<Set<number>> {
+  if (ids.length === 0) return new Set();
+  const rows = await conn
+    .selectFrom('credential_sets')
+    .select('id')
+    .where('account_id', '=', accountId)
+    .where(idIn(conn, 'id', ids))
+    .execute();
+  return new Set(rows.map((r) => r.id));
+}
+
+/** The ids among `ids` that are entries of the account. */
+export async function findOwnEntryIds(conn: Conn, accountId: number, ids: readonly number[]): Promise<Set<number>> {
+  if (ids.length === 0) return new Set();
+  const rows = await conn
+    .selectFrom('credential_entries')
+    .select('id')
+    .where('account_id', '=', accountId)
+    .where(idIn(conn, 'id', ids))
+    .execute();
+  return new Set(rows.map((r) => r.id));
+}
+
+/**
+ * The account's entries among `ids`, secrets decrypted, for the planner's change detection. On
+ * PostgreSQL the rows are locked until the transaction ends, so nobody edits them in between.
+ */
+export async function findOwnEntries(
+  conn: Conn,
+  codec: SecretCodec,
+  accountId: number,
+  ids: readonly number[],
+): Promise<Map<number, EntrySnapshot>> {
+  const out = new Map<number, EntrySnapshot>();
+  if (ids.length === 0) return out;
+  let q = conn
+    .selectFrom('credential_entries')
+    .select(['id', 'set_id', 'username', 'domain', 'display_name', 'auth_username', 'password_enc', 'totp_enc'])
+    .where('account_id', '=', accountId)
+    .where(idIn(conn, 'id', ids));
+  if (isPostgres(conn)) q = q.forUpdate();
+  for (const r of await q.execute()) {
+    out.set(r.id, {
+      id: r.id,
+      setId: r.set_id,
+      username: r.username,
+      domain: r.domain,
+      displayName: r.display_name,
+      authUsername: r.auth_username,
+      password: codec.decrypt(r.password_enc, accountId),
+      totpSecret: r.totp_enc === null ? null : codec.decrypt(r.totp_enc, accountId),
+    });
+  }
+  return out;
+}
+
+/** Inserts sets; returns their ids in the order of `names`. */
+export async function insertSets(
+  conn: Conn,
+  accountId: number,
+  names: readonly string[],
+  now: string,
+): Promise<number[]> {
+  if (names.length === 0) return [];
+  const ids: number[] = [];
+  for (const part of chunks(names, SQLITE_ROWS_PER_STATEMENT)) {
+    const rows = await conn
+      .insertInto('credential_sets')
+      .values(part.map((name) => ({ account_id: accountId, name, created_at: now, updated_at: now })))
+      .returning('id')
+      .execute();
+    // RETURNING promises no order; ids grow in insertion order on both backends.
+    ids.push(...rows.map((r) => r.id).sort((a, b) => a - b));
+  }
+  return ids;
+}
+
+export interface NewEntryValues {
+  setId: number;
+  fields: EntryFields;
+}
+
+/** Inserts entries in one batched statement per chunk; returns their ids in the order of `rows`. */
+export async function insertEntries(
+  conn: Conn,
+  codec: SecretCodec,
+  accountId: number,
+  rows: readonly NewEntryValues[],
+  now: string,
+): Promise<number[]> {
+  if (rows.length === 0) return [];
+  let ids: number[];
+  if (isPostgres(conn)) {
+    const setIds: number[] = [];
+    const usernames: string[] = [];
+    const domains: string[] = [];
+    const displayNames: string[] = [];
+    const authUsernames: string[] = [];
+    const passwords: string[] = [];
+    const totps: (string | null)[] = [];
+    for (const r of rows) {
+      setIds.push(r.setId);
+      usernames.push(r.fields.username);
+      domains.push(r.fields.domain);
+      displayNames.push(r.fields.displayName);
+      authUsernames.push(r.fields.authUsername);
+      passwords.push(codec.encrypt(r.fields.password, accountId));
+      totps.push(r.fields.totpSecret === null ? null : codec.encrypt(r.fields.totpSecret, accountId));
+    }
+    const result = await sql<{ id: number }>`
+      insert into credential_entries
+        (account_id, set_id, username, domain, display_name, auth_username, password_enc, totp_enc, created_at, updated_at)
+      select ${accountId}::int, v.set_id, v.username, v.domain, v.display_name, v.auth_username, v.password_enc, v.totp_enc,
+             ${now}::text, ${now}::text
+      from unnest(${setIds}::int[], ${usernames}::text[], ${domains}::text[], ${displayNames}::text[],
+                  ${authUsernames}::text[], ${passwords}::text[], ${totps}::text[])
+           with ordinality as v(set_id, username, domain, display_name, auth_username, password_enc, totp_enc, ord)
+      order by v.ord
+      returning id`.execute(conn);
+    ids = result.rows.map((r) => r.id);
+  } else {
+    ids = [];
+    for (const part of chunks(rows, SQLITE_ROWS_PER_STATEMENT)) {
+      const inserted = await conn
+        .insertInto('credential_entries')
+        .values(
+          part.map((r) => ({
+            account_id: accountId,
+            set_id: r.setId,
+            username: r.fields.username,
+            domain: r.fields.domain,
+            display_name: r.fields.displayName,
+            auth_username: r.fields.authUsername,
+            password_enc: codec.encrypt(r.fields.password, accountId),
+            totp_enc: r.fields.totpSecret === null ? null : codec.encrypt(r.fields.totpSecret, accountId),
+            created_at: now,
+            updated_at: now,
+          })),
+        )
+        .returning('id')
+        .execute();
+      ids.push(...inserted.map((r) => r.id));
+    }
+  }
+  // RETURNING promises no order; ids grow in insertion order on both backends.
+  return ids.sort((a, b) => a - b);
+}
+
+export interface EntryUpdateValues {
+  entryId: number;
+  fields: EntryFields;
+}
+
+/** Rewrites every column of the given entries of the account, batched. */
+export async function updateEntries(
+  conn: Conn,
+  codec: SecretCodec,
+  accountId: number,
+  rows: readonly EntryUpdateValues[],
+  now: string,
+): Promise<void> {
+  if (rows.length === 0) return;
+  if (isPostgres(conn)) {
+    const ids: number[] = [];
+    const usernames: string[] = [];
+    const domains: string[] = [];
+    const displayNames: string[] = [];
+    const authUsernames: string[] = [];
+    const passwords: string[] = [];
+    const totps: (string | null)[] = [];
+    for (const r of rows) {
+      ids.push(r.entryId);
+      usernames.push(r.fields.username);
+      domains.push(r.fields.domain);
+      displayNames.push(r.fields.displayName);
+      authUsernames.push(r.fields.authUsername);
+      passwords.push(codec.encrypt(r.fields.password, accountId));
+      totps.push(r.fields.totpSecret === null ? null : codec.encrypt(r.fields.totpSecret, accountId));
+    }
+    await sql`
+      update credential_entries as e set
+        username = v.username, domain = v.domain, display_name = v.display_name, auth_username = v.auth_username,
+        password_enc = v.password_enc, totp_enc = v.totp_enc, updated_at = ${now}::text
+      from unnest(${ids}::int[], ${usernames}::text[], ${domains}::text[], ${displayNames}::text[],
+                  ${authUsernames}::text[], ${passwords}::text[], ${totps}::text[])
+           as v(id, username, domain, display_name, auth_username, password_enc, totp_enc)
+      where e.id = v.id and e.account_id = ${accountId}::int`.execute(conn);
+    return;
+  }
+  for (const part of chunks(rows, SQLITE_ROWS_PER_STATEMENT)) {
+    const values = sql.join(
+      part.map(
+        (r) =>
+          sql`(${r.entryId}, ${r.fields.username}, ${r.fields.domain}, ${r.fields.displayName}, ${r.fields.authUsername}, ${codec.encrypt(r.fields.password, accountId)}, ${r.fields.totpSecret === null ? null : codec.encrypt(r.fields.totpSecret, accountId)})`,
+      ),
+    );
+    await sql`
+      update credential_entries set
+        username = v.column2, domain = v.column3, display_name = v.column4, auth_username = v.column5,
+        password_enc = v.column6, totp_enc = v.column7, updated_at = ${now}
+      from (values ${values}) as v
+      where credential_entries.id = v.column1 and credential_entries.account_id = ${accountId}`.execute(conn);
+  }
+}
+
+/** Sets new passwords on entries of the account; returns how many rows changed. */
+export async function updatePasswords(
+  conn: Conn,
+  codec: SecretCodec,
+  accountId: number,
+  rows: readonly { entryId: number; password: string }[],
+  now: string,
+): Promise<number> {
+  let changed = 0;
+  if (isPostgres(conn)) {
+    const result = await sql`
+      update credential_entries as e set password_enc = v.password_enc, updated_at = ${now}::text
+      from unnest(${rows.map((r) => r.entryId)}::int[], ${rows.map((r) => codec.encrypt(r.password, accountId))}::text[])
+           as v(id, password_enc)
+      where e.id = v.id and e.account_id = ${accountId}::int`.execute(conn);
+    return Number(result.numAffectedRows ?? 0);
+  }
+  for (const part of chunks(rows, SQLITE_ROWS_PER_STATEMENT)) {
+    const values = sql.join(part.map((r) => sql`(${r.entryId}, ${codec.encrypt(r.password, accountId)})`));
+    const result = await sql`
+      update credential_entries set password_enc = v.column2, updated_at = ${now}
+      from (values ${values}) as v
+      where credential_entries.id = v.column1 and credential_entries.account_id = ${accountId}`.execute(conn);
+    changed += Number(result.numAffectedRows ?? 0);
+  }
+  return changed;
+}
+
+/** True when the set exists in the account (another account's set is as missing as no set). */
+export async function setBelongsToAccount(conn: Conn, accountId: number, setId: number): Promise<boolean> {
+  const row = await conn
+    .selectFrom('credential_sets')
+    .select('id')
+    .where('account_id', '=', accountId)
+    .where('id', '=', setId)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+const EXPORT_PAGE = 2000;
+
+/**
+ * The account's entries (or one set's), secrets decrypted, sorted by set id then entry id, read
+ * a bounded batch at a time so memory stays flat whatever the account's size. PostgreSQL reads
+ * through a server-side cursor (one consistent snapshot). SQLite has a single connection per
+ * process, and a cursor would hold it for the whole download, so SQLite reads keyset pages
+ * instead and frees the connection between them.
+ */
+export async function* streamExportRecords(
+  db: Db,
+  codec: SecretCodec,
+  accountId: number,
+  setId?: number,
+): AsyncGenerator<ExportRecord> {
+  const base = () => {
+    let q = db.kysely
+      .selectFrom('credential_entries')
+      .select(['id', 'set_id', 'username', 'domain', 'display_name', 'auth_username', 'password_enc', 'totp_enc'])
+      .where('account_id', '=', accountId);
+    if (setId !== undefined) q = q.where('set_id', '=', setId);
+    return q;
+  };
+  type Row = {
+    id: number;
+    set_id: number;
+    username: string;
+    domain: string;
+    display_name: string;
+    auth_username: string;
+    password_enc: string;
+    totp_enc: string | null;
+  };
+  const toRecord = (r: Row): ExportRecord => ({
+    setId: r.set_id,
+    entryId: r.id,
+    username: r.username,
+    domain: r.domain,
+    displayName: r.display_name,
+    authUsername: r.auth_username,
+    password: codec.decrypt(r.password_enc, accountId),
+    totpSecret: r.totp_enc === null ? null : codec.decrypt(r.totp_enc, accountId),
+  });
+  if (db.dialect === 'postgres') {
+    for await (const r of base().orderBy('set_id').orderBy('id').stream(EXPORT_PAGE)) yield toRecord(r);
+    return;
+  }
+  let after: { setId: number; id: number } | null = null;
+  for (;;) {
+    let q = base();
+    if (after !== null) {
+      const { setId: s, id } = after;
+      q = q.where((eb) => eb.or([eb('set_id', '>', s), eb.and([eb('set_id', '=', s), eb('id', '>', id)])]));
+    }
+    const page = await q.orderBy('set_id').orderBy('id').limit(EXPORT_PAGE).execute();
+    for (const r of page) yield toRecord(r);
+    const last = page[page.length - 1];
+    if (page.length < EXPORT_PAGE || last === undefined) return;
+    after = { setId: last.set_id, id: last.id };
+  }
+}
+
+export interface Page<T> {
+  total: number;
+  items: T[];
+}
+
+export interface BulkSetRow {
+  setId: number;
+  name: string;
+  entryCount: number;
+}
+
+/** Sets with more than `threshold` entries, by id. */
+export async function listBulkSets(
+  conn: Conn,
+  accountId: number,
+  threshold: number,
+  limit: number,
+  offset: number,
+): Promise<Page<BulkSetRow>> {
+  const base = k(conn)
+    .selectFrom('credential_sets')
+    .where('account_id', '=', accountId)
+    .where('entry_count', '>', threshold);
+  const [{ n }, rows] = await Promise.all([
+    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    base.select(['id', 'name', 'entry_count']).orderBy('id').limit(limit).offset(offset).execute(),
+  ]);
+  return {
+    total: Number(n),
+    items: rows.map((r) => ({ setId: r.id, name: r.name, entryCount: Number(r.entry_count) })),
+  };
+}
+
+export type EntryFilterColumn = 'set_name' | 'username' | 'domain' | 'display_name' | 'auth_username';
+
+/** One column filter: an exact value or a LIKE pattern, compared case-insensitively. */
+export type EntryFilter = { column: EntryFilterColumn; exact: string } | { column: EntryFilterColumn; like: string };
+
+export interface SmallSetEntryRow {
+  setId: number;
+  setName: string;
+  entryId: number;
+  username: string;
+  domain: string;
+  displayName: string;
+  authUsername: string;
+  hasTotp: boolean;
+}
+
+const FILTER_COLUMN: Record<EntryFilterColumn, string> = {
+  set_name: 's.name',
+  username: 'e.username',
+  domain: 'e.domain',
+  display_name: 'e.display_name',
+  auth_username: 'e.auth_username',
+};
+
+function filterSql(pg: boolean, f: EntryFilter): RawBuilder<boolean> {
+  const col = sql.ref(FILTER_COLUMN[f.column]);
+  if ('exact' in f) return sql<boolean>`lower(${col}) = lower(${f.exact})`;
+  // SQLite's LIKE ignores ASCII case by itself; PostgreSQL needs ILIKE.
+  return pg ? sql<boolean>`${col} ilike ${f.like} escape '\\'` : sql<boolean>`${col} like ${f.like} escape '\\'`;
+}
+
+/** Entries of sets with at most `threshold` entries, by set id then entry id, filtered. */
+export async function listSmallSetEntries(
+  conn: Conn,
+  accountId: number,
+  threshold: number,
+  filters: readonly EntryFilter[],
+  limit: number,
+  offset: number,
+): Promise<Page<SmallSetEntryRow>> {
+  const pg = isPostgres(conn);
+  const db = k(conn);
+  const setFilters = filters.filter((f) => f.column === 'set_name');
+  const entryFilters = filters.filter((f) => f.column !== 'set_name');
+  const joined = () => {
+    let q = db
+      .selectFrom('credential_sets as s')
+      .innerJoin('credential_entries as e', 'e.set_id', 's.id')
+      .where('s.account_id', '=', accountId)
+      .where('s.entry_count', '<=', threshold)
+      .where('e.account_id', '=', accountId);
+    for (const f of filters) q = q.where(filterSql(pg, f));
+    return q;
+  };
+  const countQuery = () => {
+    if (entryFilters.length > 0) {
+      return joined().select((eb) => eb.fn.countAll<number>().as('n'));
+    }
+    // Without entry filters the kept counts answer without touching the entries.
+    let q = db
+      .selectFrom('credential_sets as s')
+      .where('s.account_id', '=', accountId)
+      .where('s.entry_count', '<=', threshold);
+    for (const f of setFilters) q = q.where(filterSql(pg, f));
+    return q.select((eb) => eb.fn.coalesce(eb.fn.sum<number>('s.entry_count'), sql<number>`0`).as('n'));
+  };
+  const [{ n }, rows] = await Promise.all([
+    countQuery().executeTakeFirstOrThrow(),
+    joined()
+      .select([
+        's.id as set_id',
+        's.name as set_name',
+        'e.id as entry_id',
+        'e.username',
+        'e.domain',
+        'e.display_name',
+        'e.auth_username',
+        sql<number | boolean>`e.totp_enc is not null`.as('has_totp'),
+      ])
+      .orderBy('s.id')
+      .orderBy('e.id')
+      .limit(limit)
+      .offset(offset)
+      .execute(),
+  ]);
+  return {
+    total: Number(n),
+    items: rows.map((r) => ({
+      setId: r.set_id,
+      setName: r.set_name,
+      entryId: r.entry_id,
+      username: r.username,
+      domain: r.domain,
+      displayName: r.display_name,
+      authUsername: r.auth_username,
+      hasTotp: Boolean(r.has_totp),
+    })),
+  };
+}
