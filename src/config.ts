@@ -12,6 +12,10 @@ export interface Config {
   readonly trustProxy: boolean;
   readonly logLevel: string;
   readonly shutdownGraceMs: number;
+  /** Imports (POST …/imports, dry runs included) one account may start per minute, across all servers. */
+  readonly importRateLimit: number;
+  /** CSV exports (Export All and per set) one account may download per minute, across all servers. */
+  readonly exportRateLimit: number;
   readonly webDir: string;
 }
 
@@ -50,6 +54,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: boolFrom('SIPCREDS_TRUST_PROXY', env.SIPCREDS_TRUST_PROXY, false),
     logLevel: env.LOG_LEVEL || 'info',
     shutdownGraceMs: intFrom('SIPCREDS_SHUTDOWN_GRACE_MS', env.SIPCREDS_SHUTDOWN_GRACE_MS, 25000, 0, 600000),
+    importRateLimit: intFrom('SIPCREDS_IMPORT_RATE_LIMIT', env.SIPCREDS_IMPORT_RATE_LIMIT, 60, 1, 1000000),
+    exportRateLimit: intFrom('SIPCREDS_EXPORT_RATE_LIMIT', env.SIPCREDS_EXPORT_RATE_LIMIT, 30, 1, 1000000),
     webDir: resolve(env.SIPCREDS_WEB_DIR || new URL('../web/dist', import.meta.url).pathname),
   });
 }

@@ -9,11 +9,14 @@ import { addAuthHook } from './auth.ts';
 import type { AppContext } from './context.ts';
 import { errorHandler, sendProblem } from './problem.ts';
 import { healthRoutes } from './routes/health.routes.ts';
+import { registerSecurity } from './security.ts';
 import { authenticatedRoutes } from './routes/index.ts';
 import { sessionRoutes } from './routes/session.routes.ts';
 
 export interface BuildOptions {
   logger?: boolean | object;
+  /** Where the JSON log goes (default stdout), with the level and redaction of the config: for tests. */
+  logStream?: { write(line: string): void };
 }
 
 // Everything a log line must never carry: credentials, cookies, CSV bodies.
@@ -23,12 +26,23 @@ export const LOG_REDACT = [
   'req.headers["x-csrf-token"]',
   'res.headers["set-cookie"]',
   'req.body',
+  // Objects a handler might log by mistake: the secrets of a body or a row, one level down.
+  '*.password',
+  '*.auth_password',
+  '*.totp_secret',
+  '*.csv',
+  '*.token',
+  '*.reauth_token',
 ];
 
 /** Builds the app without listening; src/cli serve listens, tests use inject(). */
 export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger ?? { level: ctx.config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } },
+    logger: opts.logger ?? {
+      level: ctx.config.logLevel,
+      redact: { paths: LOG_REDACT, censor: '[redacted]' },
+      ...(opts.logStream && { stream: opts.logStream }),
+    },
     trustProxy: ctx.config.trustProxy,
     bodyLimit: 1024 * 1024,
     genReqId: () => crypto.randomUUID(),
@@ -60,6 +74,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     },
     hsts: ctx.config.secureCookies ? undefined : false,
   });
+  await registerSecurity(app, ctx);
   await app.register(multipart, { limits: { fileSize: 64 * 1024 * 1024, files: 1, fields: 5 } });
   // CSV bodies arrive raw; the import route decides what it can read.
   app.addContentTypeParser(
