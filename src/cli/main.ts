@@ -3,6 +3,8 @@ import { addAdminCommands } from './commands/admin.commands.ts';
 import { addServeCommand } from './commands/serve.command.ts';
 import { addKeysCommands } from './commands/keys.commands.ts';
 import { addVerifyCommand } from './commands/verify.command.ts';
+import { addExportCommand } from './commands/export.command.ts';
+import { addImportCommand } from './commands/import.command.ts';
 import { fail } from './output.ts';
 
 const program = new Command('sipcreds')
@@ -14,6 +16,8 @@ addAdminCommands(program);
 addServeCommand(program);
 addKeysCommands(program);
 addVerifyCommand(program);
+addImportCommand(program);
+addExportCommand(program);
 
 try {
   await program.parseAsync(process.argv);
