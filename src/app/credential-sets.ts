@@ -470,12 +470,13 @@ export async function createCredentialEntry(
   await requireSet(deps.db.kysely, accountId, setId);
   const sealed = sealNewEntry(deps.cipher, accountId, input);
   const entryId = await deps.db.kysely.transaction().execute(async (trx) => {
-    await requireSet(trx, accountId, setId);
+    const set = await requireSet(trx, accountId, setId);
     const now = nowIso();
     const [id] = await insertEntries(trx, accountId, setId, [sealed], now);
     await touchSet(trx, accountId, setId, now);
     await audit(trx, actor, 'entry.created', entrySubject(id!), {
       set_id: setId,
+      set_name: set.name,
       entry_id: id,
       has_totp: sealed.totpSealed !== null,
     });
@@ -509,7 +510,7 @@ export async function updateCredentialEntry(
 ): Promise<CredentialEntryRecord> {
   const { accountId } = actor;
   await deps.db.kysely.transaction().execute(async (trx) => {
-    await requireSet(trx, accountId, setId);
+    const set = await requireSet(trx, accountId, setId);
     const before = await findEntry(trx, accountId, setId, entryId);
     if (!before) throw entryNotFound(setId, entryId);
     const checked = validateEntryFields(
@@ -562,6 +563,7 @@ export async function updateCredentialEntry(
     await touchSet(trx, accountId, setId, now);
     await audit(trx, actor, 'entry.updated', entrySubject(entryId), {
       set_id: setId,
+      set_name: set.name,
       entry_id: entryId,
       changed,
       ...(totp && { totp }),
@@ -578,9 +580,13 @@ export async function deleteCredentialEntry(
 ): Promise<void> {
   const { accountId } = actor;
   await deps.db.kysely.transaction().execute(async (trx) => {
-    await requireSet(trx, accountId, setId);
+    const set = await requireSet(trx, accountId, setId);
     if (!(await deleteEntryRow(trx, accountId, setId, entryId))) throw entryNotFound(setId, entryId);
     await touchSet(trx, accountId, setId, nowIso());
-    await audit(trx, actor, 'entry.deleted', entrySubject(entryId), { set_id: setId, entry_id: entryId });
+    await audit(trx, actor, 'entry.deleted', entrySubject(entryId), {
+      set_id: setId,
+      set_name: set.name,
+      entry_id: entryId,
+    });
   });
 }

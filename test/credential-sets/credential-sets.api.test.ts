@@ -389,7 +389,7 @@ describe.each(DIALECTS)('SIP Credentials: credential sets on %s', (dialect) => {
       const [event] = (await auditEvents(t, user.accountId, 'entry.created')).filter(
         (e) => e.subject === `credential_entry:${entry.id}`,
       );
-      expect(event!.details).toEqual({ set_id: setId, entry_id: entry.id, has_totp: true });
+      expect(event!.details).toEqual({ set_id: setId, set_name: 'Entries', entry_id: entry.id, has_totp: true });
     });
 
     it('requires auth_password on create', async () => {
@@ -461,7 +461,12 @@ describe.each(DIALECTS)('SIP Credentials: credential sets on %s', (dialect) => {
       const [event] = (await auditEvents(t, user.accountId, 'entry.updated')).filter(
         (e) => e.subject === `credential_entry:${entry.id}`,
       );
-      expect(event!.details).toEqual({ set_id: setId, entry_id: entry.id, changed: ['display_name', 'auth_password'] });
+      expect(event!.details).toEqual({
+        set_id: setId,
+        set_name: 'Entries',
+        entry_id: entry.id,
+        changed: ['display_name', 'auth_password'],
+      });
       expect(JSON.stringify(event)).not.toContain('Reception');
       expect(JSON.stringify(event)).not.toContain('brand new pw');
     });
@@ -513,7 +518,7 @@ describe.each(DIALECTS)('SIP Credentials: credential sets on %s', (dialect) => {
       const [event] = (await auditEvents(t, user.accountId, 'entry.deleted')).filter(
         (e) => e.subject === `credential_entry:${gone.id}`,
       );
-      expect(event!.details).toEqual({ set_id: s, entry_id: gone.id });
+      expect(event!.details).toEqual({ set_id: s, set_name: 'Del entries', entry_id: gone.id });
     });
 
     it('treats an entry of another set as missing under this set', async () => {

@@ -26,7 +26,7 @@ export function AppRoutes() {
         <Route path="/account" element={<Navigate to={HOME_PATH} replace />} />
         <Route path="/account/credential-passwords" element={<CredentialPasswordsPage />} />
         <Route path="/account/audit-log" element={<AuditLogPage />} />
-        <Route path="/sip-credentials" element={<SipCredentialsPage />} />
+        <Route path="/sip-credentials/*" element={<SipCredentialsPage />} />
         <Route path="/projects" element={<ProjectsPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>

@@ -127,8 +127,6 @@ export function deleteEntry(setId: number, entryId: number) {
   return apiJson<null>(`${base}/${setId}/entries/${entryId}`, { method: 'DELETE' });
 }
 
-export const setExportPath = (setId: number) => `${base}/${setId}/export.csv`;
-
 export function pageCount(page: Page<unknown> | undefined): number {
   return page ? Math.max(1, Math.ceil(page.total / page.page_size)) : 1;
 }

@@ -14,7 +14,14 @@ export const NO_PASSWORD_MANAGER = {
   'data-bwignore': true,
 } as const;
 
-export const ENTRY_COLUMNS = ['auth_password', 'totp_secret', 'auth_username', 'display_name', 'username', 'domain'] as const;
+export const ENTRY_COLUMNS = [
+  'auth_password',
+  'totp_secret',
+  'auth_username',
+  'display_name',
+  'username',
+  'domain',
+] as const;
 export type EntryColumn = (typeof ENTRY_COLUMNS)[number];
 
 /**
