@@ -10,7 +10,13 @@ export const ACTION_COLORS: Record<ImportAction, string> = {
 
 export function ActionBadge({ action }: { action: ImportAction }) {
   return (
-    <Badge color={ACTION_COLORS[action]} variant={action === 'failed' ? 'filled' : 'light'} radius="sm">
+    <Badge
+      color={ACTION_COLORS[action]}
+      variant={action === 'failed' ? 'filled' : 'light'}
+      radius="sm"
+      tt="none"
+      style={{ minWidth: 'max-content' }}
+    >
       {action}
     </Badge>
   );

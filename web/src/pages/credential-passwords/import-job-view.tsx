@@ -1,4 +1,4 @@
-import { Alert, Group, List, Paper, Progress, Stack, Switch, Table, Text } from '@mantine/core';
+import { Alert, Group, List, Paper, Progress, ScrollArea, Stack, Switch, Table, Text } from '@mantine/core';
 import { useMemo, useState } from 'react';
 import { Pager } from '../../ui/pager.tsx';
 import { ACTION_COLORS, ActionBadge } from './action-badge.tsx';
@@ -66,16 +66,20 @@ export function ImportJobView({ job, mode }: { job: ImportJob; mode: 'import' | 
             }}
           />
 
-          <Table.ScrollContainer minWidth={640}>
+          {/* The rows scroll inside the dialog, so its buttons stay in reach however long the file. */}
+          <ScrollArea.Autosize mah="45vh" type="auto" offsetScrollbars>
             <Table
-              striped={false}
+              stickyHeader
+              miw={640}
               verticalSpacing="xs"
               aria-label={mode === 'check' ? 'Check result' : 'Import results'}
             >
               <Table.Thead>
                 <Table.Tr>
                   <Table.Th scope="col">Row</Table.Th>
-                  <Table.Th scope="col">Action</Table.Th>
+                  <Table.Th scope="col" miw={96}>
+                    Action
+                  </Table.Th>
                   <Table.Th scope="col">Username</Table.Th>
                   <Table.Th scope="col">Set / entry</Table.Th>
                   <Table.Th scope="col">Message</Table.Th>
@@ -89,7 +93,7 @@ export function ImportJobView({ job, mode }: { job: ImportJob; mode: 'import' | 
                     <Table.Td>
                       <ActionBadge action={row.action} />
                     </Table.Td>
-                    <Table.Td ff="monospace">{row.username}</Table.Td>
+                    <Table.Td>{row.username}</Table.Td>
                     <Table.Td c="dimmed">
                       {row.multi_credential_pool_id ?? '–'} / {row.entry_id ?? '–'}
                     </Table.Td>
@@ -116,7 +120,7 @@ export function ImportJobView({ job, mode }: { job: ImportJob; mode: 'import' | 
                 )}
               </Table.Tbody>
             </Table>
-          </Table.ScrollContainer>
+          </ScrollArea.Autosize>
           <Pager
             label={mode === 'check' ? 'Check result pages' : 'Import results pages'}
             total={pages}

@@ -62,6 +62,12 @@ function ImportResultsBody({ started, onClose }: { started: StartedImport; onClo
           {errorMessage(jobQuery.error)}
         </Alert>
       )}
+      {!finished && (
+        <Text size="sm" c="dimmed">
+          The import goes on if you close this dialog; <strong>Show last import results</strong> on the page brings it
+          back.
+        </Text>
+      )}
       {finished && job.status === 'succeeded' && failedCount > 0 && (
         <Text size="sm">
           Fix the failed rows and import them again: <strong>Download failed rows</strong> gives you just those rows of

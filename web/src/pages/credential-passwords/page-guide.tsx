@@ -10,7 +10,7 @@ export function ImportRulesGuide() {
       <Title order={3} id="import-rules-title">
         What import does
       </Title>
-      <Table.ScrollContainer minWidth={600}>
+      <Table.ScrollContainer minWidth={420}>
         <Table withTableBorder withColumnBorders verticalSpacing="xs" aria-labelledby="import-rules-title">
           <Table.Thead>
             <Table.Tr>

@@ -59,7 +59,7 @@ export function SavePasswordsDialog({ opened, changes, onClose, onSaved }: SaveP
               {sorted.map(({ entry }) => (
                 <Table.Tr key={entry.entry_id}>
                   <Table.Td>{entry.set_name}</Table.Td>
-                  <Table.Td ff="monospace">
+                  <Table.Td>
                     {entry.username}@{entry.domain}
                   </Table.Td>
                 </Table.Tr>

@@ -153,10 +153,10 @@ export function SmallSetsSection() {
                   return (
                     <Table.Tr key={entry.entry_id}>
                       <Table.Td>{entry.set_name}</Table.Td>
-                      <Table.Td ff="monospace">{entry.username}</Table.Td>
+                      <Table.Td>{entry.username}</Table.Td>
                       <Table.Td>{entry.domain}</Table.Td>
                       <Table.Td>{entry.display_name}</Table.Td>
-                      <Table.Td ff="monospace">{entry.auth_username}</Table.Td>
+                      <Table.Td>{entry.auth_username}</Table.Td>
                       <Table.Td>
                         {entry.has_totp ? (
                           <Badge variant="light" color="grape" size="sm">
