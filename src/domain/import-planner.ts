@@ -137,11 +137,11 @@ interface GroupInfo {
  */
 export function planImport(rows: readonly ParsedRow[], state: CurrentState, opts: PlanOptions = {}): ImportPlan {
   const date = datePart(opts.importedAt);
-  const acc: Accumulator = { drafts: [], updatesByEntry: new Map(), groups: new Map() };
+  const acc: Accumulator = { drafts: [], firstUpdate: new Map(), duplicateUpdates: new Map(), groups: new Map() };
   for (const parsed of rows) planRow(parsed, state, acc);
-  const { drafts, updatesByEntry, groups } = acc;
+  const { drafts, firstUpdate, duplicateUpdates, groups } = acc;
 
-  failDuplicateUpdates(drafts, updatesByEntry);
+  failDuplicateUpdates(drafts, firstUpdate, duplicateUpdates);
   const newSets = assignNewSets(drafts, groups, state, date);
 
   const counts = { updated: 0, created: 0, failed: 0 };
@@ -158,13 +158,14 @@ function failed(
   parsed: ParsedRow,
   message: string,
   warnings: string[],
-  ids: { setId: number | null; entryId: number | null } = { setId: null, entryId: null },
+  setId: number | null = null,
+  entryId: number | null = null,
 ): Draft {
   return {
     row: parsed.row,
     action: 'failed',
-    setId: ids.setId,
-    entryId: ids.entryId,
+    setId,
+    entryId,
     username: (parsed.cells[2] ?? '').trim(),
     domain: (parsed.cells[3] ?? '').trim(),
     message,
@@ -187,17 +188,22 @@ function checkIdCell(column: string, cell: string): string | null {
 
 interface Accumulator {
   drafts: Draft[];
-  /** Entry id → indices of the rows that name it as an update target, even rows that fail. */
-  updatesByEntry: Map<number, number[]>;
+  /** Entry id → index of the first row that names it as an update target, even a row that fails. */
+  firstUpdate: Map<number, number>;
+  /** Entry id → indices of the later rows naming the same entry (rare: no array per row otherwise). */
+  duplicateUpdates: Map<number, number[]>;
   groups: Map<string, GroupInfo>;
 }
 
 function record(acc: Accumulator, draft: Draft, updates: number | null, group: { key: string; label: string } | null) {
   const index = acc.drafts.push(draft) - 1;
   if (updates !== null) {
-    const list = acc.updatesByEntry.get(updates);
-    if (list) list.push(index);
-    else acc.updatesByEntry.set(updates, [index]);
+    if (!acc.firstUpdate.has(updates)) acc.firstUpdate.set(updates, index);
+    else {
+      const later = acc.duplicateUpdates.get(updates);
+      if (later) later.push(index);
+      else acc.duplicateUpdates.set(updates, [index]);
+    }
   }
   if (group !== null && draft.action === 'created') {
     const existing = acc.groups.get(group.key);
@@ -289,7 +295,6 @@ function planRow(parsed: ParsedRow, state: CurrentState, acc: Accumulator): void
 
   const route = routeRow(poolCell.trim(), entryCell.trim(), state);
   const { setId, updateOf, group, warnings } = route;
-  const ids = { setId, entryId: updateOf === null ? null : updateOf.id };
 
   const validation = validateEntryFields({
     username: cells[2] as string,
@@ -300,7 +305,8 @@ function planRow(parsed: ParsedRow, state: CurrentState, acc: Accumulator): void
     totp_secret: cells[7] as string,
   });
   if (validation.kind === 'invalid') {
-    record(acc, failed(parsed, validation.message, warnings, ids), ids.entryId, null);
+    const entryId = updateOf === null ? null : updateOf.id;
+    record(acc, failed(parsed, validation.message, warnings, setId, entryId), entryId, null);
     return;
   }
   const fields = validation.fields;
@@ -310,7 +316,7 @@ function planRow(parsed: ParsedRow, state: CurrentState, acc: Accumulator): void
       spreadsheetDamage('username', updateOf.username, fields.username) ??
       spreadsheetDamage('auth_username', updateOf.authUsername, fields.authUsername);
     if (damage !== null) {
-      record(acc, failed(parsed, damage, warnings, ids), updateOf.id, null);
+      record(acc, failed(parsed, damage, warnings, setId, updateOf.id), updateOf.id, null);
       return;
     }
     const changes = describeChanges(updateOf, fields);
@@ -322,8 +328,8 @@ function planRow(parsed: ParsedRow, state: CurrentState, acc: Accumulator): void
       username: fields.username,
       domain: fields.domain,
       fields,
-      changed: changes.length > 0,
-      message: changes.length > 0 ? changes.join('; ') : 'no changes',
+      changed: changes !== '',
+      message: changes === '' ? 'no changes' : changes,
       warnings,
     };
     record(acc, draft, updateOf.id, null);
@@ -363,20 +369,23 @@ function spreadsheetDamage(column: string, stored: string, value: string): strin
 
 // Secrets first (the page is about rotating them), then the other columns in file order; by
 // column name, never by value.
-function describeChanges(before: EntrySnapshot, after: EntryFields): string[] {
-  const changes: string[] = [];
-  if (after.password !== before.password) changes.push('password changed');
+function describeChanges(before: EntrySnapshot, after: EntryFields): string {
+  let message = '';
+  if (after.password !== before.password) message = joinChange(message, 'password changed');
   const storedTotp = before.totpSecret === after.totpSecret ? after.totpSecret : normalizeStoredTotp(before.totpSecret);
   if (storedTotp !== after.totpSecret) {
-    if (after.totpSecret === null) changes.push('totp removed');
-    else if (storedTotp === null) changes.push('totp added');
-    else changes.push('totp changed');
+    const what = after.totpSecret === null ? 'totp removed' : storedTotp === null ? 'totp added' : 'totp changed';
+    message = joinChange(message, what);
   }
-  if (after.username !== before.username) changes.push('username changed');
-  if (after.domain !== before.domain) changes.push('domain changed');
-  if (after.displayName !== before.displayName) changes.push('display_name changed');
-  if (after.authUsername !== before.authUsername) changes.push('auth_username changed');
-  return changes;
+  if (after.username !== before.username) message = joinChange(message, 'username changed');
+  if (after.domain !== before.domain) message = joinChange(message, 'domain changed');
+  if (after.displayName !== before.displayName) message = joinChange(message, 'display_name changed');
+  if (after.authUsername !== before.authUsername) message = joinChange(message, 'auth_username changed');
+  return message;
+}
+
+function joinChange(message: string, change: string): string {
+  return message === '' ? change : `${message}; ${change}`;
 }
 
 function normalizeStoredTotp(stored: string | null): string | null {
@@ -385,9 +394,13 @@ function normalizeStoredTotp(stored: string | null): string | null {
   return normalized.kind === 'ok' ? normalized.value : stored;
 }
 
-function failDuplicateUpdates(drafts: Draft[], updatesByEntry: Map<number, number[]>): void {
-  for (const [entryId, indices] of updatesByEntry) {
-    if (indices.length < 2) continue;
+function failDuplicateUpdates(
+  drafts: Draft[],
+  firstUpdate: ReadonlyMap<number, number>,
+  duplicateUpdates: ReadonlyMap<number, number[]>,
+): void {
+  for (const [entryId, later] of duplicateUpdates) {
+    const indices = [firstUpdate.get(entryId) as number, ...later];
     const rowNumbers = indices.map((i) => (drafts[i] as Draft).row);
     for (const i of indices) {
       const draft = drafts[i] as Draft;

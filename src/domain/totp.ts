@@ -15,6 +15,9 @@ const IMPOSSIBLE_REMAINDERS: ReadonlySet<number> = new Set([1, 3, 6]);
  */
 export function normalizeTotpSecret(input: string | null | undefined): TotpNormalization {
   if (input === null || input === undefined) return { kind: 'ok', value: null };
+  if (BASE32.test(input) && !IMPOSSIBLE_REMAINDERS.has(input.length % 8) && input.length <= MAX_TOTP_SECRET_LENGTH) {
+    return { kind: 'ok', value: input }; // already normalised, as stored secrets are
+  }
   const compact = input.replace(/ /g, '').toUpperCase();
   if (compact === '') return { kind: 'ok', value: null };
   const value = compact.replace(/=+$/, '');
