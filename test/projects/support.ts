@@ -21,7 +21,7 @@ export interface SeedEntry {
 
 /** A credential set with entries, in the account; returns the set id and the entry ids in order. */
 export async function seedSet(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'cipher'>,
   accountId: number,
   name: string,
   entries: SeedEntry[],
@@ -57,7 +57,12 @@ export async function seedSet(
 }
 
 /** Changes an entry's password the way a later import would. */
-export async function setPassword(ctx: AppContext, accountId: number, entryId: number, password: string) {
+export async function setPassword(
+  ctx: Pick<AppContext, 'db' | 'cipher'>,
+  accountId: number,
+  entryId: number,
+  password: string,
+) {
   await ctx.db.kysely
     .updateTable('credential_entries')
     .set({ password_enc: ctx.cipher.encrypt(password, accountId), updated_at: new Date().toISOString() })
