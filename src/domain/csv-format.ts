@@ -188,7 +188,8 @@ function describeHeaderProblem(cells: string[] | null): string {
     return `${HEADER_HINT}; the first row contains NUL characters, so the file is probably UTF-16. Save it as CSV UTF-8.`;
   }
   if (!cells.some((cell) => COLUMN_SET.has(cell.trim().toLowerCase()))) {
-    return `${HEADER_HINT}; the first row has no column names (it starts with ${quoteList(cells.slice(0, 3))}). Add the header as the first row. ${TEMPLATE_HINT}`;
+    // No cell values in this message: a data row in first place may hold a password.
+    return `${HEADER_HINT}; the first row has no column names (it looks like a data row). Add the header as the first row. ${TEMPLATE_HINT}`;
   }
   for (let i = 0; i < Math.min(cells.length, expected); i++) {
     const found = cells[i] as string;

@@ -161,13 +161,16 @@ function failed(
   setId: number | null = null,
   entryId: number | null = null,
 ): Draft {
+  // With the wrong number of cells the columns may be shifted, and the third cell could be a
+  // password: name a username only when the row has the header's shape.
+  const shaped = parsed.cells.length === CSV_COLUMNS.length;
   return {
     row: parsed.row,
     action: 'failed',
     setId,
     entryId,
-    username: (parsed.cells[2] ?? '').trim(),
-    domain: (parsed.cells[3] ?? '').trim(),
+    username: shaped ? (parsed.cells[2] as string).trim() : '',
+    domain: shaped ? (parsed.cells[3] as string).trim() : '',
     message,
     warnings,
   };

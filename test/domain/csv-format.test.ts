@@ -212,6 +212,7 @@ describe('parseImportCsv: files that are rejected as a whole, with a detail sayi
       const result = rejection(parseImportCsv(file(header, ROW)));
       expect(result.reason).toBe('bad_header');
       expect(result.detail).toMatch(detail);
+      expect(result.detail).not.toContain('n3w-Secret');
     });
   }
 
