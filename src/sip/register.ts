@@ -99,8 +99,12 @@ function findInvalidInput(options: RegisterCheckOptions): string | undefined {
   if (hasControlCharacter(options.username) || hasControlCharacter(options.authUsername)) {
     return 'The username or auth username contains a control character (tab, newline…): remove it.';
   }
+  if (LONE_SURROGATE.test(options.username)) return 'The username is not valid Unicode text: type it again.';
   return undefined;
 }
+
+// encodeURIComponent throws on these, and no registrar could match them anyway.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 function hasControlCharacter(text: string): boolean {
   return [...text].some((ch) => ch < ' ' || ch === '\u007f');
@@ -217,7 +221,8 @@ async function exchange(session: Session, initialExpires: number, timers: Transa
   for (let sent = 0; sent < MAX_REQUESTS_PER_EXCHANGE; sent++) {
     sentCredentials ||= session.credentials.size > 0;
     const request = buildRegister(session, expires);
-    result = await session.transport.request(request.text, { ...request, method: 'REGISTER' }, timers);
+    const key = { branch: request.branch, cseq: request.cseq, method: 'REGISTER' };
+    result = await session.transport.request(request.text, key, timers);
     if (result.kind !== 'response') return { result, sentCredentials, expires };
     const { response } = result;
     if (response.statusCode === 401 || response.statusCode === 407) {
@@ -228,8 +233,14 @@ async function exchange(session: Session, initialExpires: number, timers: Transa
       }
       continue;
     }
-    const minExpires = Number(headerValue(response, 'min-expires'));
-    if (response.statusCode === 423 && expires > 0 && !intervalRetried && minExpires > expires) {
+    const minExpires = parseDeltaSeconds(headerValue(response, 'min-expires'));
+    if (
+      response.statusCode === 423 &&
+      expires > 0 &&
+      !intervalRetried &&
+      minExpires !== undefined &&
+      minExpires > expires
+    ) {
       expires = minExpires;
       intervalRetried = true;
       continue;
@@ -237,6 +248,11 @@ async function exchange(session: Session, initialExpires: number, timers: Transa
     return { result, sentCredentials, expires };
   }
   return { result, sentCredentials, expires, challengeProblem: { kind: 'refused' } };
+}
+
+// RFC 3261 §25.1 delta-seconds, kept to what an Expires header can carry.
+function parseDeltaSeconds(value: string | undefined): number | undefined {
+  return value !== undefined && /^\d{1,10}$/.test(value) && Number(value) <= 2 ** 32 - 1 ? Number(value) : undefined;
 }
 
 // RFC 3261 §22.3: answer each realm's challenge once. The same realm again without stale=true

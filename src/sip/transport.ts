@@ -88,7 +88,8 @@ class Transactions {
   }
 
   // Returns the parse failure so a stream transport can give up on the connection.
-  receive(bytes: Uint8Array): string | undefined {
+  receive(bytes: Buffer): string | undefined {
+    if (isNoise(bytes)) return undefined;
     const parsed = parseResponse(bytes);
     if (parsed.kind === 'malformed') {
       for (const entry of this.pending.values()) entry.malformed = parsed.reason;
@@ -165,8 +166,8 @@ function errorCode(error: unknown): string {
 
 // Keepalives (RFC 5626 CRLFs) and requests the registrar may send us are not answers, and not garbage either.
 function isNoise(bytes: Buffer): boolean {
-  const head = bytes.subarray(0, 64).toString('latin1');
-  return /^\s*$/.test(head) || /^[A-Za-z]+ \S+ SIP\/2\.0\r?\n/i.test(head);
+  const text = bytes.toString('latin1');
+  return /^\s*$/.test(text) || /^\s*[A-Za-z]+ \S+ SIP\/2\.0\r?\n/i.test(text);
 }
 
 function openUdp(target: Target): Promise<OpenResult> {
@@ -182,9 +183,7 @@ function openUdp(target: Target): Promise<OpenResult> {
       resolve(failure);
     };
     socket.on('error', fail);
-    socket.on('message', (bytes) => {
-      if (!isNoise(bytes)) table.receive(bytes);
-    });
+    socket.on('message', (bytes) => table.receive(bytes));
     socket.connect(target.port, target.host, () => {
       connected = true;
       const wire: Wire = {

@@ -16,7 +16,10 @@ export type Script = (request: ReceivedRequest, reply: Reply, index: number) => 
 
 export interface ScriptedPeer {
   readonly port: number;
+  /** Every packet, retransmissions included. */
   readonly received: ReceivedRequest[];
+  /** The first packet of each transaction (by Via branch). */
+  transactions(): ReceivedRequest[];
   close(): Promise<void>;
 }
 
@@ -49,24 +52,51 @@ export function respond(request: ReceivedRequest, status: string, extra: string[
   ].join('\r\n');
 }
 
+const branchOf = (request: ReceivedRequest) => /branch=([^;]+)/.exec(request.headers.get('via') ?? '')?.[1] ?? '';
+
+/**
+ * A UDP peer. Like a server transaction (RFC 3261 §17.2.2) it answers a retransmission by repeating
+ * what it sent for that transaction, so scripts count transactions however slow the machine is;
+ * a packet it never answered goes to the script again.
+ */
 export async function udpPeer(script: Script): Promise<ScriptedPeer> {
   const socket = dgram.createSocket('udp4');
   const received: ReceivedRequest[] = [];
+  const answers = new Map<string, Array<string | Buffer>>();
+  let scripted = 0;
   socket.on('message', (bytes, from) => {
     const request = readRequest(bytes.toString('utf8'));
     received.push(request);
-    script(request, (text) => socket.send(text, from.port, from.address), received.length - 1);
+    const send = (text: string | Buffer) => socket.send(text, from.port, from.address);
+    const earlier = answers.get(branchOf(request));
+    if (earlier?.length) return earlier.forEach(send);
+    const sent: Array<string | Buffer> = [];
+    answers.set(branchOf(request), sent);
+    const reply = (text: string | Buffer) => {
+      sent.push(text);
+      send(text);
+    };
+    script(request, reply, scripted++);
   });
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   return {
     port: socket.address().port,
     received,
+    transactions: () => uniqueByBranch(received),
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   };
 }
 
+function uniqueByBranch(requests: ReceivedRequest[]): ReceivedRequest[] {
+  const first = new Map<string, ReceivedRequest>();
+  for (const request of requests) if (!first.has(branchOf(request))) first.set(branchOf(request), request);
+  return [...first.values()];
+}
+
 /** A TCP peer; requests are cut by the blank line (the client sends no bodies). */
-export async function tcpPeer(script: (request: ReceivedRequest, socket: net.Socket, index: number) => void) {
+export async function tcpPeer(
+  script: (request: ReceivedRequest, socket: net.Socket, index: number) => void,
+): Promise<ScriptedPeer> {
   const received: ReceivedRequest[] = [];
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
@@ -87,6 +117,7 @@ export async function tcpPeer(script: (request: ReceivedRequest, socket: net.Soc
   return {
     port: (server.address() as net.AddressInfo).port,
     received,
+    transactions: () => uniqueByBranch(received),
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
