@@ -102,8 +102,8 @@ export function buildAuthorization(input: DigestAnswerInput): string {
   return `Digest ${parts.join(', ')}`;
 }
 
-/** The request-digest (the `response` parameter), lower-case hex. qop undefined means RFC 2069 style. */
-export function computeResponse(input: DigestAnswerInput, qop: string | undefined, nc: string): string {
+// The request-digest (the `response` parameter), lower-case hex. qop undefined means RFC 2069 style.
+function computeResponse(input: DigestAnswerInput, qop: string | undefined, nc: string): string {
   const algorithm = ALGORITHMS.get(input.challenge.algorithm.toLowerCase());
   if (!algorithm) throw new Error(`unsupported digest algorithm ${input.challenge.algorithm}`); // parseChallenge filters these
   const h = (text: string): string => createHash(algorithm.hash).update(text, 'utf8').digest('hex');

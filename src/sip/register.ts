@@ -1,6 +1,6 @@
 // The registration check: REGISTER with digest authentication, then remove the binding again
-// (RFC 3261 §10.2, §22). The password lives only in this module's closures: it is hashed into
-// digest answers and never appears in a message, an error or an outcome.
+// (RFC 3261 §10.2, §22). The password stays inside this module: it is only hashed into digest
+// answers and never appears in a request, a message, an error or an outcome.
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { buildAuthorization, parseChallenge, type DigestChallenge } from './digest.ts';
