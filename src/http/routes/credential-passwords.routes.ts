@@ -173,12 +173,13 @@ export async function credentialPasswordRoutes(app: FastifyInstance, ctx: AppCon
     const started = await startImport(ctx, who, { csv, dryRun: query.dry_run, idempotencyKey, fileName });
     let job = started.job;
     if (started.replayed) reply.header('Idempotent-Replayed', 'true');
-    if (query.wait) job = await waitForImportJob(ctx, who.accountId, job.id);
-    else job = await getImportJob(ctx, who.accountId, job.id);
-    const finished = job.status === 'succeeded' || job.status === 'failed';
     reply.header('Location', `${BASE}/imports/${encodeURIComponent(job.id)}`);
+    // Without ?wait the answer goes at once, from the job as it was created: on SQLite the running
+    // import holds the one connection, and another query would wait for the import to end.
+    if (query.wait) job = await waitForImportJob(ctx, who.accountId, job.id);
+    const finished = job.status === 'succeeded' || job.status === 'failed';
     const rows = finished ? await listImportJobRows(ctx, job) : [];
-    return reply.code(finished && (query.wait || started.replayed) ? 200 : 202).send(toImportJobJson(job, rows));
+    return reply.code(finished ? 200 : 202).send(toImportJobJson(job, rows));
   });
 
   app.get(`${BASE}/imports/:job`, async (request) => {
