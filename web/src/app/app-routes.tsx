@@ -27,7 +27,7 @@ export function AppRoutes() {
         <Route path="/account/credential-passwords" element={<CredentialPasswordsPage />} />
         <Route path="/account/audit-log" element={<AuditLogPage />} />
         <Route path="/sip-credentials/*" element={<SipCredentialsPage />} />
-        <Route path="/projects" element={<ProjectsPage />} />
+        <Route path="/projects/*" element={<ProjectsPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>
