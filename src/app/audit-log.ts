@@ -135,6 +135,12 @@ const LABELS: Record<string, string> = {
   'test.deleted': 'Test deleted',
   'registration_run.started': 'Registration run started',
   registration_check: 'Registration check',
+  'credential_passwords.import': 'Import',
+  'credential_passwords.import_dry_run': 'Import checked (dry run)',
+  'credential_passwords.import_failed': 'Import failed',
+  'credential_passwords.export_all': 'Export All',
+  'credential_passwords.export_set': 'Credential set exported',
+  'credential_passwords.passwords_saved': 'Passwords saved inline',
   'session.reauth': 'Password re-entered',
   'session.reauth_failed': 'Password re-entry failed',
 };
@@ -211,7 +217,7 @@ export function describeAuditEvent(e: {
   const entries = firstNumber(d, 'entry_count', 'entries', 'rows', 'row_count', 'exported');
   switch (e.action) {
     case 'set.created':
-      return `${who} created ${setName(d)}${entries !== undefined ? ` with ${plural(entries, 'entry', 'entries')}` : ''}`;
+      return `${who} created ${setName(d)}${entries ? ` with ${plural(entries, 'entry', 'entries')}` : ''}`;
     case 'set.renamed':
       return `${who} renamed credential set ${quoted(str(d.from) ?? '?')} to ${quoted(str(d.to) ?? '?')}`;
     case 'set.tags_changed': {
@@ -224,10 +230,10 @@ export function describeAuditEvent(e: {
     }
     case 'set.cloned': {
       const source = num(d.source_set_id);
-      return `${who} cloned credential set ${source ?? '?'} as ${str(d.name) ? quoted(str(d.name)!) : `set ${num(d.set_id) ?? '?'}`}${entries !== undefined ? ` (${plural(entries, 'entry', 'entries')})` : ''}`;
+      return `${who} cloned credential set ${source ?? '?'} as ${str(d.name) ? quoted(str(d.name)!) : `set ${num(d.set_id) ?? '?'}`}${entries ? ` (${plural(entries, 'entry', 'entries')})` : ''}`;
     }
     case 'set.deleted':
-      return `${who} deleted ${setName(d)}${entries !== undefined ? ` and its ${plural(entries, 'entry', 'entries')}` : ''}`;
+      return `${who} deleted ${setName(d)}${entries ? ` and its ${plural(entries, 'entry', 'entries')}` : ''}`;
     case 'entry.created':
       return `${who} added entry ${num(d.entry_id) ?? '?'} to ${setName(d)}`;
     case 'entry.updated': {
@@ -263,7 +269,10 @@ export function describeAuditEvent(e: {
     case 'import':
       return describeImport(who, e.action, d);
     case 'export_all':
-      return `${who} exported all credentials with Export All${entries !== undefined ? ` (${plural(entries, 'entry', 'entries')})` : ''}${d.reauth === true || str(d.reauth) ? ', after re-entering their password' : ''}`;
+      if (d.completed === false) {
+        return `${who} started Export All, but the download stopped${entries !== undefined ? ` after ${plural(entries, 'entry', 'entries')}` : ''}`;
+      }
+      return `${who} exported all credentials with Export All${entries !== undefined ? ` (${plural(entries, 'entry', 'entries')})` : ''}${d.reauth === true ? ', after re-entering their password' : ''}`;
     case 'export_set':
       return `${who} exported ${setName(d)}${entries !== undefined ? ` (${plural(entries, 'entry', 'entries')})` : ''}`;
     case 'export':
@@ -284,6 +293,15 @@ function verb(action: string): string {
   return v === 'updated' ? 'changed' : v;
 }
 
+const REJECTIONS: Record<string, string> = {
+  not_utf8: 'not UTF-8',
+  bad_header: 'not the import header',
+  no_rows: 'no data rows',
+  too_many_rows: 'more than 20,000 rows',
+  unreadable: 'not readable as CSV',
+  too_large: 'too large',
+};
+
 function describeImport(who: string, action: string, d: Record<string, unknown>): string {
   const c = counts(d);
   const total =
@@ -296,6 +314,10 @@ function describeImport(who: string, action: string, d: Record<string, unknown>)
   const source = str(d.filename) ?? str(d.file_name);
   const from = source ? ` from ${source}` : '';
   const dry = d.dry_run === true || /dry/i.test(action);
+  if (d.status === 'rejected') {
+    const why = REJECTIONS[str(d.reason) ?? ''] ?? str(d.reason);
+    return `${who} tried to ${dry ? 'check' : 'import'} ${source ?? 'a file'}; it was rejected${why ? ` (${why})` : ''} and nothing was applied`;
+  }
   if (d.status === 'failed' || /fail/i.test(action)) {
     const why = str(d.error);
     return `${who} tried to import ${plural(total, 'row')}${from}; the import failed and nothing was applied${why ? ` (${why})` : ''}`;

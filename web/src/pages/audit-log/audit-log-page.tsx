@@ -97,7 +97,7 @@ export function AuditLogPage() {
           onChange={(value) => update({ action: value ?? '' })}
           clearable
           searchable
-          w={240}
+          w={220}
         />
         <Select
           label="User"
@@ -107,7 +107,7 @@ export function AuditLogPage() {
           onChange={(value) => update({ actor: value ?? '' })}
           clearable
           searchable
-          w={260}
+          w={240}
         />
         <TextInput
           label="From"
@@ -115,7 +115,7 @@ export function AuditLogPage() {
           value={filters.from}
           max={filters.to || undefined}
           onChange={(event) => update({ from: event.currentTarget.value })}
-          w={170}
+          w={160}
         />
         <TextInput
           label="To"
@@ -123,7 +123,7 @@ export function AuditLogPage() {
           value={filters.to}
           min={filters.from || undefined}
           onChange={(event) => update({ to: event.currentTarget.value })}
-          w={170}
+          w={160}
         />
         {filtered && (
           <Button variant="subtle" onClick={() => update(EMPTY_AUDIT_FILTERS)}>
