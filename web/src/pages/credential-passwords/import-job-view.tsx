@@ -1,6 +1,7 @@
 import { Alert, Group, List, Paper, Progress, ScrollArea, Stack, Switch, Table, Text } from '@mantine/core';
 import { useMemo, useState } from 'react';
 import { Pager } from '../../ui/pager.tsx';
+import { VerifyRegistrationButton } from '../projects/verify-registration-button.tsx';
 import { ACTION_COLORS, ActionBadge } from './action-badge.tsx';
 import { isFinished, type ImportAction, type ImportJob } from './credential-passwords.api.ts';
 
@@ -97,7 +98,12 @@ export function ImportJobView({ job, mode }: { job: ImportJob; mode: 'import' | 
                     <Table.Td c="dimmed">
                       {row.multi_credential_pool_id ?? '–'} / {row.entry_id ?? '–'}
                     </Table.Td>
-                    <Table.Td c={row.action === 'failed' ? 'red.9' : undefined}>{row.message}</Table.Td>
+                    <Table.Td c={row.action === 'failed' ? 'red.9' : undefined}>
+                      {row.message}
+                      {mode === 'import' && row.action === 'updated' && row.entry_id !== null && (
+                        <VerifyRegistrationButton entryId={row.entry_id} username={row.username} />
+                      )}
+                    </Table.Td>
                     <Table.Td>
                       {row.warnings.length > 0 && (
                         <List size="sm" c="yellow.9">
