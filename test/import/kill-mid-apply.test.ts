@@ -165,7 +165,7 @@ describe.each(DIALECTS)('SIGKILL in the middle of a 20,000-row import (%s)', (di
           dialect === 'postgres'
             ? seen?.status === 'running' && seen.processed_rows > 0 && seen.processed_rows < 20_000
             : seen?.status === 'running' && existsSync(walPath) && statSync(walPath).size > walBaseline + 256 * 1024;
-      if (midApply) break;
+        if (midApply) break;
         if (Date.now() > deadline) throw new Error(`never saw the apply under way: ${JSON.stringify(seen)}`);
         await new Promise((r) => setTimeout(r, 2));
       }
