@@ -7,6 +7,8 @@ import { bearer, json, seedUser, type TestApp } from '../support/app.ts';
 import { DIALECTS } from '../support/databases.ts';
 import { createConfiguredApp } from './support.ts';
 
+const HEADER = 'multi_credential_pool_id,entry_id,username,domain,display_name,auth_username,auth_password,totp_secret';
+
 // Stand-ins with the paths of the real import and export routes: the limits attach by path, so
 // they hold for whichever module serves them.
 async function heavyRoutes(app: FastifyInstance, ctx: AppContext) {
@@ -104,6 +106,60 @@ describe.each(DIALECTS)('per-account limits on imports and exports on %s', (dial
     expect(
       (await a.app.inject({ method: 'GET', url: '/api/limits-probe/export.csv', headers: bearer(user) })).statusCode,
     ).toBe(200);
+  });
+
+  it('holds on the real import and export routes of Credential Passwords', async () => {
+    const user = await seedUser(a);
+    const csv = `${HEADER}\r\n,,9001,limits.example.test,Nine,9001,limit-pw-1,`;
+    const startImport = (t: TestApp, dryRun: boolean) =>
+      t.app.inject({
+        method: 'POST',
+        url: `/api/credential-passwords/imports?wait=true${dryRun ? '&dry_run=true' : ''}`,
+        headers: { ...bearer(user), 'content-type': 'text/csv' },
+        payload: csv,
+      });
+    expect((await startImport(a, true)).statusCode).toBe(200);
+    expect((await startImport(b, false)).statusCode).toBe(200);
+    const third = await startImport(a, false);
+    expect(third.statusCode).toBe(200);
+    const refused = await startImport(b, false);
+    expect(refused.statusCode).toBe(429);
+    expect(json(refused).title).toBe('Too many imports');
+    // Following a job is not limited.
+    const job = await b.app.inject({
+      method: 'GET',
+      url: `/api/credential-passwords/imports/${json(third).id}`,
+      headers: bearer(user),
+    });
+    expect(job.statusCode).toBe(200);
+
+    const setId = (
+      await a.ctx.db.kysely
+        .selectFrom('credential_sets')
+        .select('id')
+        .where('account_id', '=', user.accountId)
+        .executeTakeFirstOrThrow()
+    ).id;
+    const all = await a.app.inject({
+      method: 'GET',
+      url: '/api/credential-passwords/export.csv',
+      headers: bearer(user),
+    });
+    expect(all.statusCode).toBe(200);
+    const one = await b.app.inject({
+      method: 'GET',
+      url: `/api/credential-sets/${setId}/export.csv`,
+      headers: bearer(user),
+    });
+    expect(one.statusCode).toBe(200);
+    const again = await a.app.inject({
+      method: 'GET',
+      url: '/api/credential-passwords/export.csv',
+      headers: bearer(user),
+    });
+    expect(again.statusCode).toBe(429);
+    expect(json(again).title).toBe('Too many exports');
+    expect(again.body).not.toContain('limit-pw-1');
   });
 
   it('answers 401 before counting when there is no auth', async () => {
