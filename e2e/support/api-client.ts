@@ -3,6 +3,8 @@ export interface ApiClient {
   request: (path: string, init?: { method?: string; body?: string; contentType?: string }) => Promise<Response>;
   json: <T>(path: string, init?: { method?: string; body?: unknown }) => Promise<T>;
   text: (path: string) => Promise<string>;
+  /** The body exactly as sent (fetch's text() would drop a byte-order mark). */
+  bytes: (path: string) => Promise<Buffer>;
 }
 
 export async function logInApi(baseUrl: string, email: string, password: string): Promise<ApiClient> {
@@ -15,8 +17,17 @@ export async function logInApi(baseUrl: string, email: string, password: string)
   const { csrf_token: csrf } = (await login.json()) as { csrf_token: string };
   const cookie = (login.headers.getSetCookie()[0] ?? '').split(';')[0] ?? '';
 
+  return clientWith(baseUrl, { Cookie: cookie, 'X-CSRF-Token': csrf });
+}
+
+/** An API client that authenticates as scripts do, with `Authorization: Bearer TOKEN`. */
+export function apiWithToken(baseUrl: string, token: string): ApiClient {
+  return clientWith(baseUrl, { Authorization: `Bearer ${token}` });
+}
+
+function clientWith(baseUrl: string, auth: Record<string, string>): ApiClient {
   const request: ApiClient['request'] = async (path, init = {}) => {
-    const headers: Record<string, string> = { Cookie: cookie, 'X-CSRF-Token': csrf };
+    const headers: Record<string, string> = { ...auth };
     if (init.contentType) headers['Content-Type'] = init.contentType;
     return fetch(`${baseUrl}${path}`, { method: init.method ?? 'GET', headers, body: init.body });
   };
@@ -35,6 +46,11 @@ export async function logInApi(baseUrl: string, email: string, password: string)
       const response = await request(path);
       if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
       return response.text();
+    },
+    bytes: async (path) => {
+      const response = await request(path);
+      if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
+      return Buffer.from(await response.arrayBuffer());
     },
   };
 }

@@ -3,7 +3,9 @@ import type { Page } from 'playwright-core';
 
 export interface Downloaded {
   filename: string;
+  /** The file as UTF-8 text; a byte-order mark stays in it as \uFEFF. */
   text: string;
+  bytes: Buffer;
 }
 
 /** Runs the action that starts a download and returns the file the browser saved. */
@@ -12,5 +14,6 @@ export async function captureDownload(page: Page, action: () => Promise<void>): 
   const path = await download.path();
   const failure = await download.failure();
   if (failure) throw new Error(`The download failed: ${failure}`);
-  return { filename: download.suggestedFilename(), text: await readFile(path, 'utf8') };
+  const bytes = await readFile(path);
+  return { filename: download.suggestedFilename(), text: bytes.toString('utf8'), bytes };
 }

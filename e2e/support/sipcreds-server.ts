@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = join(ROOT, 'bin', 'sipcreds.mjs');
@@ -14,6 +15,8 @@ export interface RunningServer {
   email: string;
   password: string;
   accountId: number;
+  /** A Bearer API token of the same user: scripts' access, which needs no CSRF or password re-entry. */
+  apiToken: string;
   stop: () => Promise<void>;
 }
 
@@ -22,7 +25,7 @@ export interface RunningServer {
  * account with one user through the CLI, as a person setting it up would.
  */
 export async function startServer(): Promise<RunningServer> {
-  ensureWebBuilt();
+  const webDir = await buildWeb();
   const dir = mkdtempSync(join(tmpdir(), 'sipcreds-e2e-'));
   const port = await freePort();
   const env = {
@@ -30,6 +33,7 @@ export async function startServer(): Promise<RunningServer> {
     DATABASE_URL: `sqlite:${join(dir, 'sipcreds.db')}`,
     SIPCREDS_MASTER_KEY: randomBytes(32).toString('base64'),
     SIPCREDS_DATA_DIR: dir,
+    SIPCREDS_WEB_DIR: webDir,
     HOST: '127.0.0.1',
     PORT: String(port),
     LOG_LEVEL: 'warn',
@@ -40,6 +44,9 @@ export async function startServer(): Promise<RunningServer> {
   runCli(env, ['migrate']);
   const account = JSON.parse(runCli(env, ['account', 'create', '--name', 'E2E Telecom', '--json'])) as { id: number };
   runCli(env, ['user', 'create', '--account', String(account.id), '--email', email, '--password-stdin'], password);
+  const token = JSON.parse(runCli(env, ['token', 'create', '--email', email, '--name', 'e2e', '--json'])) as {
+    token: string;
+  };
 
   const child = spawn(process.execPath, [CLI, 'serve'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -58,6 +65,7 @@ export async function startServer(): Promise<RunningServer> {
     email,
     password,
     accountId: account.id,
+    apiToken: token.token,
     stop: async () => {
       await stopChild(child);
       rmSync(dir, { recursive: true, force: true });
@@ -73,15 +81,23 @@ function runCli(env: NodeJS.ProcessEnv, args: string[], stdin?: string): string 
   return result.stdout;
 }
 
-// The server serves web/dist; `npm test` builds it first. A run on its own builds it when missing.
-function ensureWebBuilt(): void {
-  if (existsSync(join(ROOT, 'web', 'dist', 'index.html'))) return;
-  const vite = join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
-  const result = spawnSync(process.execPath, [vite, 'build', '--config', 'web/vite.config.ts'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
-  if (result.status !== 0) throw new Error(`npm run build:web failed: ${result.stderr || result.stdout}`);
+// Each test process builds the web UI from the current source into a folder of its own and
+// serves that: web/dist may be stale, or rebuilt by another run halfway through this one.
+let webBuild: Promise<string> | null = null;
+
+function buildWeb(): Promise<string> {
+  webBuild ??= (async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'sipcreds-e2e-web-'));
+    process.once('exit', () => rmSync(outDir, { recursive: true, force: true }));
+    await build({
+      configFile: join(ROOT, 'web', 'vite.config.ts'),
+      logLevel: 'warn',
+      build: { outDir, emptyOutDir: true },
+    });
+    if (!existsSync(join(outDir, 'index.html'))) throw new Error(`The web build wrote no index.html to ${outDir}`);
+    return outDir;
+  })();
+  return webBuild;
 }
 
 function freePort(): Promise<number> {

@@ -42,8 +42,12 @@ export function saveBlob(blob: Blob, filename: string): void {
  * Downloads an API file through fetch rather than a plain link, so errors come back as the server's
  * sentence (and a 401 as a trip to the login page) instead of a browser error page.
  */
-export async function downloadFromApi(path: string, fallbackFilename: string): Promise<string> {
-  const response = await apiRequest(path, { headers: { Accept: 'text/csv, application/problem+json' } });
+export async function downloadFromApi(
+  path: string,
+  fallbackFilename: string,
+  headers: Record<string, string> = {},
+): Promise<string> {
+  const response = await apiRequest(path, { headers: { Accept: 'text/csv, application/problem+json', ...headers } });
   const blob = await response.blob();
   const filename = filenameFromContentDisposition(response.headers.get('Content-Disposition')) ?? fallbackFilename;
   saveBlob(blob, filename);

@@ -6,12 +6,15 @@ export interface Problem {
   title: string;
   status: number;
   detail: string;
+  /** Members the server adds beyond the standard ones (RFC 9457 extensions), e.g. reauth_required. */
+  extra?: Record<string, unknown>;
 }
 
 export class ApiError extends Error {
   readonly status: number;
   readonly title: string;
   readonly detail: string;
+  readonly extra: Record<string, unknown>;
 
   constructor(problem: Problem) {
     super(problem.detail);
@@ -19,6 +22,7 @@ export class ApiError extends Error {
     this.status = problem.status;
     this.title = problem.title;
     this.detail = problem.detail;
+    this.extra = problem.extra ?? {};
   }
 }
 
@@ -96,9 +100,20 @@ async function readProblem(response: Response): Promise<Problem> {
   const type = response.headers.get('Content-Type') ?? '';
   if (!/json/i.test(type)) return fallback;
   try {
-    const data = (await response.json()) as Partial<Problem> & { message?: string };
-    const detail = typeof data.detail === 'string' && data.detail ? data.detail : (data.message ?? fallback.detail);
-    return { title: data.title ?? fallback.title, status: response.status, detail };
+    const data = (await response.json()) as Record<string, unknown>;
+    const { title, detail, message, status: _status, type: _type, ...extra } = data;
+    const sentence =
+      typeof detail === 'string' && detail
+        ? detail
+        : typeof message === 'string' && message
+          ? message
+          : fallback.detail;
+    return {
+      title: typeof title === 'string' ? title : fallback.title,
+      status: response.status,
+      detail: sentence,
+      extra,
+    };
   } catch {
     return fallback;
   }

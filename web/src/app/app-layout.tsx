@@ -6,6 +6,7 @@ import { useState } from 'react';
 import { NavLink as RouterNavLink, Outlet, useLocation, useNavigate } from 'react-router-dom';
 import { errorMessage } from '../api/http-client.ts';
 import { logOut, SESSION_QUERY_KEY, type Session } from '../api/session.ts';
+import { ReauthPromptProvider } from '../ui/reauth-prompt.tsx';
 
 export function AppLayout({ session }: { session: Session }) {
   const [navOpened, nav] = useDisclosure(false);
@@ -72,7 +73,9 @@ export function AppLayout({ session }: { session: Session }) {
       </AppShell.Navbar>
 
       <AppShell.Main>
-        <Outlet />
+        <ReauthPromptProvider>
+          <Outlet />
+        </ReauthPromptProvider>
       </AppShell.Main>
     </AppShell>
   );

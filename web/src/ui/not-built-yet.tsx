@@ -10,7 +10,7 @@ export function NotBuiltYet({ title, purpose }: { title: string; purpose: ReactN
   return (
     <Stack maw={720} gap="md">
       <Title order={2}>{title}</Title>
-      <Alert color="gray" title="This page is not built yet" variant="light">
+      <Alert color="gray" role="note" title="This page is not built yet" variant="light">
         <Stack gap="xs">
           <Text size="sm">{purpose}</Text>
           <Text size="sm">

@@ -28,7 +28,7 @@ export function CredentialPasswordsPage() {
           update existing entries or add new ones by CSV import, export to edit offline and import again, or type new
           passwords for small credential sets right here.
         </Text>
-        <Alert color="blue" variant="light" title="Current passwords are never displayed on this page">
+        <Alert color="blue" variant="light" role="note" title="Current passwords are never displayed on this page">
           You only enter new values. Passwords and TOTP secrets appear only in export files.
         </Alert>
       </Stack>

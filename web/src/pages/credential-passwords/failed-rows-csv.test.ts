@@ -38,6 +38,15 @@ describe('Download failed rows', () => {
     expect(result.kind === 'ok' && read(result.csv)[1]?.[2]).toBe('b');
   });
 
+  it('numbers rows as the server does: a blank line is a row, and line ends may be mixed', () => {
+    const source = `${header}\r\n,,a,d,x,a,p,\n\n,,b,d,x,b,,\r,,c,d,x,c,p,`;
+    const result = buildFailedRowsCsv(source, [
+      { row: 4, username: 'b' },
+      { row: 5, username: 'c' },
+    ]);
+    expect(result.kind === 'ok' && read(result.csv).map((record) => record[2])).toEqual(['username', 'b', 'c']);
+  });
+
   it('keeps a row with the wrong number of cells as it was', () => {
     const source = `${header}\n,,a,d,x,a,p\n`;
     const result = buildFailedRowsCsv(source, [{ row: 2, username: '' }]);

@@ -40,7 +40,11 @@ export function buildFailedRowsCsv(source: string, failed: readonly FailedRowRef
     records = parse(source, {
       bom: true,
       delimiter: delimiter ?? detectDelimiter(source),
+      // Read the way the server reads it (src/domain/csv-format.ts), so row numbers match:
+      // records, not lines, and blank lines count as rows.
+      record_delimiter: ['\r\n', '\n', '\r'],
       relax_column_count: true,
+      skip_empty_lines: false,
     });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);

@@ -1,4 +1,4 @@
-import { Anchor, Code, List, Paper, Stack, Table, Text, Title } from '@mantine/core';
+import { Anchor, Code, List, Paper, Stack, Table, Title } from '@mantine/core';
 import { Link } from 'react-router-dom';
 import { CSV_HEADER } from './failed-rows-csv.ts';
 import { IMPORT_ROW_LIMIT } from './credential-passwords.api.ts';
@@ -123,9 +123,6 @@ export function NotOnThisPage() {
             </Table.Tr>
           </Table.Tbody>
         </Table>
-        <Text size="xs" c="dimmed">
-          SIP Credentials and Projects are not built yet in this version of sipcreds.
-        </Text>
       </Stack>
     </Paper>
   );

@@ -57,6 +57,9 @@ export function SmallSetsSection() {
   const filtered = SMALL_SET_FILTER_FIELDS.some((field) => filters[field].trim() !== '');
 
   function applyFilters() {
+    const unchanged = SMALL_SET_FILTER_FIELDS.every((field) => draft[field] === filters[field]);
+    // Applying the same filters again reloads the list, as a person pressing Filter expects.
+    if (unchanged && page === 1) void query.refetch();
     setFilters({ ...draft });
     setPage(1);
   }
