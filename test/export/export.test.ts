@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, createTestApp, seedUser, type TestApp } from '../support/app.ts';
+import { bearer, createTestApp, loginCookie, seedUser, type TestApp } from '../support/app.ts';
 import { DIALECTS } from '../support/databases.ts';
 import { auditOf, csvFile, exportAll, HEADER, importCsv, type CsvRowInput } from '../import/helpers.ts';
 
@@ -168,7 +168,7 @@ describe.each(DIALECTS)('Credential Passwords exports (%s)', (dialect) => {
     await new Promise((r) => setTimeout(r, 50));
     const events = (await auditOf(t, user.accountId)).filter((e) => e.action.includes('export'));
     expect(events.map((e) => [e.action, e.actor, JSON.parse(e.details)])).toEqual([
-      ['credential_passwords.export_all', user.email, { scope: 'all', rows: 2, completed: true }],
+      ['credential_passwords.export_all', user.email, { scope: 'all', rows: 2, completed: true, reauth: false }],
       ['credential_passwords.export_set', user.email, { scope: 'set', set_id: setA, rows: 2, completed: true }],
     ]);
     expect(JSON.stringify(events)).not.toContain('audit-secret');
@@ -182,5 +182,43 @@ describe.each(DIALECTS)('Credential Passwords exports (%s)', (dialect) => {
     const parsed = (parse(res.body, { bom: true }) as string[][]).slice(1);
     expect(parsed).toHaveLength(5000);
     expect(parsed.map((r) => r[6])).toEqual(rows.map((r) => r.password));
+  });
+});
+
+describe.each(DIALECTS)('Export All from a browser session asks for the password first (%s)', (dialect) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp(dialect);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('403 without a reauth token; with one the export streams, and the audit event says so', async () => {
+    const user = await seedUser(t);
+    await importCsv(t, user, csvFile([{ username: '1', password: 'p' }]));
+    const session = await loginCookie(t, user);
+    const headers = { cookie: session.cookie, 'x-csrf-token': session.csrf };
+    const refused = await t.app.inject({ method: 'GET', url: '/api/credential-passwords/export.csv', headers });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json()).toMatchObject({ reauth_required: true });
+    const reauth = await t.app.inject({
+      method: 'POST',
+      url: '/api/session/reauth',
+      headers,
+      payload: { password: user.password },
+    });
+    expect(reauth.statusCode, reauth.body).toBe(200);
+    const token = (reauth.json() as { reauth_token: string }).reauth_token;
+    const ok = await t.app.inject({
+      method: 'GET',
+      url: '/api/credential-passwords/export.csv',
+      headers: { ...headers, 'x-reauth-token': token },
+    });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.body).toContain('\r\n');
+    await new Promise((r) => setTimeout(r, 50));
+    const events = (await auditOf(t, user.accountId)).filter((e) => e.action === 'credential_passwords.export_all');
+    expect(JSON.parse(events.at(-1)!.details)).toMatchObject({ scope: 'all', rows: 1, reauth: true });
   });
 });

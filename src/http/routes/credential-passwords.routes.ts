@@ -21,6 +21,7 @@ import {
 import { principalOf } from '../auth.ts';
 import type { AppContext } from '../context.ts';
 import { parseWith } from '../problem.ts';
+import { requireRecentReauth } from './reauth.routes.ts';
 
 // Account → Credential Passwords over HTTP: Sample CSV, Export All, per-set export, imports (raw
 // CSV, multipart file or JSON paste) with their jobs and results CSV, the bulk-set and small-set
@@ -155,7 +156,9 @@ export async function credentialPasswordRoutes(app: FastifyInstance, ctx: AppCon
   });
 
   app.get(`${BASE}/export.csv`, async (request, reply) => {
-    const download = await exportCredentials(ctx, actorOf(request));
+    // Every plaintext secret of the account: a browser session confirms the password first.
+    const proof = await requireRecentReauth(ctx, request);
+    const download = await exportCredentials(ctx, actorOf(request), { reauth: proof.via === 'reauth' });
     return sendCsv(reply, download.fileName, download.body);
   });
 
