@@ -7,6 +7,7 @@ import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import { addAuthHook } from './auth.ts';
 import type { AppContext } from './context.ts';
+import { shutdownHooks } from './lifecycle.ts';
 import { errorHandler, sendProblem } from './problem.ts';
 import { healthRoutes } from './routes/health.routes.ts';
 import { registerSecurity } from './security.ts';
@@ -85,6 +86,15 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
 
   app.addHook('onRequest', async (_request, reply) => {
     if (state.draining) reply.header('Connection', 'close');
+  });
+  // Shutting down (serve sets draining, then closes): running work (imports) finishes or rolls back
+  // by the deadline before the listener closes. Meanwhile Fastify answers every request 503 with
+  // Connection: close (return503OnClosing), /readyz included, so load balancers move away at once
+  // instead of meeting refused connections.
+  app.addHook('preClose', async () => {
+    if (!state.draining) return;
+    const deadline = Date.now() + ctx.config.shutdownGraceMs;
+    for (const hook of shutdownHooks) await hook(deadline);
   });
 
   await app.register(async (pub) => {
