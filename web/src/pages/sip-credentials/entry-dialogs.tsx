@@ -11,7 +11,14 @@ import {
   type CredentialSet,
   type EntryChange,
 } from './credential-sets.api.ts';
-import { checkEntryDraft, EMPTY_ENTRY, EntryFields, type EntryDraft, type EntryErrors } from './entry-fields.tsx';
+import {
+  checkEntryDraft,
+  EMPTY_ENTRY,
+  EntryFields,
+  errorsAfterEdit,
+  type EntryDraft,
+  type EntryErrors,
+} from './entry-fields.tsx';
 import { columnOfError, FormDialog, problemText } from './form-parts.tsx';
 
 function draftOf(entry: CredentialEntry | null): EntryDraft {
@@ -120,7 +127,16 @@ export function EntryFormDialog({
       onSubmit={submit}
       size="lg"
     >
-      <EntryFields draft={draft} onChange={setDraft} errors={errors} mode={mode} hasTotp={entry?.has_totp} />
+      <EntryFields
+        draft={draft}
+        onChange={(next) => {
+          setErrors((current) => errorsAfterEdit(current, draft, next));
+          setDraft(next);
+        }}
+        errors={errors}
+        mode={mode}
+        hasTotp={entry?.has_totp}
+      />
     </FormDialog>
   );
 }

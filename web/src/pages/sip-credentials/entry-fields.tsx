@@ -26,6 +26,25 @@ export const EMPTY_ENTRY: EntryDraft = {
 
 export type EntryErrors = Partial<Record<EntryColumn, string>>;
 
+const COLUMN_OF: Record<keyof EntryDraft, EntryColumn> = {
+  username: 'username',
+  domain: 'domain',
+  display_name: 'display_name',
+  auth_username: 'auth_username',
+  password: 'auth_password',
+  totp: 'totp_secret',
+  removeTotp: 'totp_secret',
+};
+
+/** The errors still true after an edit: a field the user changed loses its message. */
+export function errorsAfterEdit(errors: EntryErrors, before: EntryDraft, after: EntryDraft): EntryErrors {
+  const next = { ...errors };
+  for (const key of Object.keys(COLUMN_OF) as Array<keyof EntryDraft>) {
+    if (before[key] !== after[key]) delete next[COLUMN_OF[key]];
+  }
+  return next;
+}
+
 /** Blank required fields, named as the server would name them (it has the final word on the rest). */
 export function checkEntryDraft(draft: EntryDraft, mode: 'create' | 'edit'): EntryErrors {
   const errors: EntryErrors = {};
@@ -126,7 +145,7 @@ export function EntryFields({
             <Text size="sm" fw={500}>
               TOTP:
             </Text>
-            <Badge variant="light" color={hasTotp ? 'teal' : 'gray'} data-testid="totp-state">
+            <Badge variant="light" color={hasTotp ? 'teal' : 'gray'} tt="none">
               {hasTotp ? 'A TOTP secret is set' : 'No TOTP secret'}
             </Badge>
           </Group>

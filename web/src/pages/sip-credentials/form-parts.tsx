@@ -69,7 +69,15 @@ export function FormDialog({
     if (!pending && !submitDisabled) onSubmit();
   }
   return (
-    <Modal opened={opened} onClose={() => !pending && onClose()} title={title} size={size} trapFocus closeOnEscape>
+    <Modal
+      opened={opened}
+      onClose={() => !pending && onClose()}
+      title={title}
+      size={size}
+      trapFocus
+      closeOnEscape
+      closeButtonProps={{ 'aria-label': 'Close' }}
+    >
       <form onSubmit={submit} noValidate>
         <Stack gap="md">
           {children}
@@ -116,6 +124,9 @@ export function TagsField({
       acceptValueOnBlur
       clearable
       maxTags={20}
+      // Suggestions appear while typing, not on focus: an open list would cover the dialog's buttons.
+      openOnFocus={false}
+      maxDropdownHeight={180}
       isDuplicate={(tag, current) => current.some((t) => t.toLowerCase() === tag.trim().toLowerCase())}
       data-autofocus={autoFocus || undefined}
     />

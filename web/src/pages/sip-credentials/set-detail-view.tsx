@@ -82,7 +82,7 @@ function SetDetail({ set }: { set: CredentialSet }) {
     <>
       <Stack gap="xs">
         <Title order={2}>{set.name}</Title>
-        <Group gap="xs" aria-label="Tags">
+        <Group gap="xs" role="group" aria-label="Tags">
           {set.tags.length === 0 ? (
             <Text size="sm" c="dimmed">
               No tags

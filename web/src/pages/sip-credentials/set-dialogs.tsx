@@ -14,7 +14,14 @@ import {
   updateSet,
   type CredentialSet,
 } from './credential-sets.api.ts';
-import { checkEntryDraft, EMPTY_ENTRY, EntryFields, type EntryDraft, type EntryErrors } from './entry-fields.tsx';
+import {
+  checkEntryDraft,
+  EMPTY_ENTRY,
+  EntryFields,
+  errorsAfterEdit,
+  type EntryDraft,
+  type EntryErrors,
+} from './entry-fields.tsx';
 import { columnOfError, FormDialog, problemText, TagsField } from './form-parts.tsx';
 
 // The dialogs that act on a whole credential set: create, rename, tags, clone, delete, and
@@ -382,7 +389,15 @@ export function CreateCredentialsDialog({
         Adds one SIP extension as a new credential set. To add many at once, import a CSV under Account → Credential
         Passwords.
       </Text>
-      <EntryFields draft={draft} onChange={setDraft} errors={errors} mode="create" />
+      <EntryFields
+        draft={draft}
+        onChange={(next) => {
+          setErrors((current) => errorsAfterEdit(current, draft, next));
+          setDraft(next);
+        }}
+        errors={errors}
+        mode="create"
+      />
       <Divider label="Credential set" labelPosition="left" />
       <TextInput
         label="Credential set name"
