@@ -278,6 +278,34 @@ describe('Account → Credential Passwords in Chromium', () => {
     expect(byUsername(exported, 'dave-5001')).toBeUndefined();
   });
 
+  it('takes a file dropped on the drop zone and checks it', async () => {
+    requireSeed();
+    const csv = `${HEADER}\r\n,,erin-6001,e.example.test,Erin,erin-6001,erin-pass,\r\n`;
+    await main().getByRole('button', { name: 'Import CSV' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Import CSV' });
+    await dialog.waitFor();
+    await dialog.getByText('Drag a CSV file here, or click to choose one').waitFor();
+    // The drop target has no role of its own (its text changes while a file is dragged over it).
+    const zone = dialog.locator('.mantine-Dropzone-root');
+    const dataTransfer = await page.evaluateHandle((text) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([text], 'dropped.csv', { type: 'text/csv' }));
+      return transfer;
+    }, csv);
+    await zone.dispatchEvent('dragenter', { dataTransfer });
+    await zone.dispatchEvent('dragover', { dataTransfer });
+    await zone.dispatchEvent('drop', { dataTransfer });
+    await dialog.getByText('dropped.csv').waitFor();
+    await dialog.getByRole('button', { name: 'Check file' }).click();
+    const check = dialog.getByRole('table', { name: 'Check result' });
+    await check.waitFor();
+    expect(await dataRows(check).allInnerTexts()).toEqual([expect.stringMatching(/^2\s+created\s+erin-6001/)]);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    // Only checked, never imported.
+    expect(await smallEntries('&username=erin-6001')).toHaveLength(0);
+  });
+
   it('shows the server’s sentence for a rejected file, and applies nothing', async () => {
     const bad = 'username,domain,auth_password\n1001,sip.example.test,secret\n';
     const before = await api.text('/api/credential-passwords/export.csv');
