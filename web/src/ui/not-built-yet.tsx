@@ -1,4 +1,5 @@
 import { Alert, Anchor, Stack, Text, Title } from '@mantine/core';
+import { useDocumentTitle } from '@mantine/hooks';
 import type { ReactNode } from 'react';
 import { Link } from 'react-router-dom';
 
@@ -7,6 +8,7 @@ import { Link } from 'react-router-dom';
  * what the page will be for, and points to what already works instead of showing made-up data.
  */
 export function NotBuiltYet({ title, purpose }: { title: string; purpose: ReactNode }) {
+  useDocumentTitle(`${title} · sipcreds`);
   return (
     <Stack maw={720} gap="md">
       <Title order={2}>{title}</Title>

@@ -1,4 +1,5 @@
 import { Alert, Button, Grid, Group, Stack, Text, Title } from '@mantine/core';
+import { useDocumentTitle } from '@mantine/hooks';
 import { useState } from 'react';
 import { useDownload } from '../../ui/use-download.ts';
 import { BulkSetsSection } from './bulk-sets-section.tsx';
@@ -18,6 +19,7 @@ export function CredentialPasswordsPage() {
   // and "Download failed rows" still has the file.
   const [lastImport, setLastImport] = useState<StartedImport | null>(null);
   const { download, pending } = useDownload();
+  useDocumentTitle('Credential Passwords · sipcreds');
 
   return (
     <Stack gap="xl" maw={1200}>

@@ -2,6 +2,7 @@ import { Alert, Button, Code, Group, List, Modal, Stack, Tabs, Text, Textarea } 
 import { Dropzone } from '@mantine/dropzone';
 import { useRef, useState } from 'react';
 import { errorMessage } from '../../api/http-client.ts';
+import { newIdempotencyKey } from '../../api/idempotency-key.ts';
 import {
   IMPORT_ROW_LIMIT,
   readImportBody,
@@ -39,7 +40,7 @@ export function ImportDialog({ opened, onClose, onStarted }: ImportDialogProps) 
 // lost answer, sends the same key and the server runs the import once. Check and import need
 // different keys, or the import would get the check's job back.
 function newKeys() {
-  return { check: crypto.randomUUID(), import: crypto.randomUUID() };
+  return { check: newIdempotencyKey(), import: newIdempotencyKey() };
 }
 
 function ImportDialogBody({ onClose, onStarted }: Omit<ImportDialogProps, 'opened'>) {

@@ -1,4 +1,5 @@
 import { Alert, Button, Center, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
+import { useDocumentTitle } from '@mantine/hooks';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Navigate, useLocation, useNavigate } from 'react-router-dom';
@@ -15,6 +16,7 @@ export function LoginPage() {
   const target = from && from !== '/login' ? from : HOME_PATH;
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
+  useDocumentTitle('Log in · sipcreds');
 
   const login = useMutation({
     mutationFn: () => logIn(email.trim(), password),
