@@ -169,6 +169,34 @@ describe('Account → Credential Passwords in Chromium', () => {
     expect(await nav.getByRole('link', { name: 'Credential Passwords' }).getAttribute('aria-current')).toBe('page');
   });
 
+  it('labels every input, and its dialogs hold the focus and close on Escape', async () => {
+    const unlabelled = await page.evaluate(() =>
+      Array.from(document.querySelectorAll('input, textarea, select'))
+        .filter((el) => (el as HTMLInputElement).type !== 'hidden' && !el.closest('[aria-hidden="true"]'))
+        .filter((el) => {
+          const input = el as HTMLInputElement;
+          return !input.labels?.length && !input.getAttribute('aria-label') && !input.getAttribute('aria-labelledby');
+        })
+        .map((el) => el.outerHTML.slice(0, 120)),
+    );
+    expect(unlabelled).toEqual([]);
+
+    const opener = main().getByRole('button', { name: 'Export All' });
+    await opener.click();
+    const dialog = page.getByRole('dialog', { name: 'Export all credentials' });
+    await dialog.waitFor();
+    const focusInDialog = () =>
+      dialog.evaluate((el) => el.contains(document.activeElement) || el === document.activeElement);
+    await expect.poll(focusInDialog).toBe(true);
+    for (let i = 0; i < 8; i++) {
+      await page.keyboard.press('Tab');
+      expect(await focusInDialog()).toBe(true);
+    }
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    await expect.poll(() => opener.evaluate((el) => el === document.activeElement)).toBe(true);
+  });
+
   it('downloads the Sample CSV with the exact import header', async () => {
     const sample = await captureDownload(page, () => main().getByRole('button', { name: 'Sample CSV' }).click());
     expect(sample.filename).toMatch(/\.csv$/);
