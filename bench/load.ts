@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -233,7 +233,9 @@ async function seed(url: string, env: NodeJS.ProcessEnv): Promise<Seeded> {
 
 // ---- scenarios ----------------------------------------------------------------------------------
 
-function pageRequests(): CannonRequest[] {
+type PageApi = 'account' | 'bulk-sets' | 'small-set-entries';
+
+function pageRequests(only?: PageApi): CannonRequest[] {
   const pick = (n: number) => Math.floor(Math.random() * n);
   const filters = [
     () => `page=${1 + pick(200)}`,
@@ -243,88 +245,110 @@ function pageRequests(): CannonRequest[] {
       `set_name=${encodeURIComponent('*import*')}&display_name=${encodeURIComponent(`Small s${pick(10)}*`)}&page=${1 + pick(5)}`,
     () => `auth_username=${encodeURIComponent(`*-${pick(4)}`)}&page=${1 + pick(50)}`,
   ];
-  return [
-    { method: 'GET', path: '/api/account' },
-    {
-      method: 'GET',
-      path: '/api/credential-passwords/bulk-sets?page=1',
-      setupRequest: (r) => ({ ...r, path: `/api/credential-passwords/bulk-sets?page=${1 + pick(8)}` }),
-    },
-    {
-      method: 'GET',
-      path: '/api/credential-passwords/small-set-entries',
-      setupRequest: (r) => ({
-        ...r,
-        path: `/api/credential-passwords/small-set-entries?${filters[pick(filters.length)]!()}`,
-      }),
-    },
+  const all: Array<[PageApi, CannonRequest]> = [
+    ['account', { method: 'GET', path: '/api/account' }],
+    [
+      'bulk-sets',
+      {
+        method: 'GET',
+        path: '/api/credential-passwords/bulk-sets?page=1',
+        setupRequest: (r) => ({ ...r, path: `/api/credential-passwords/bulk-sets?page=${1 + pick(8)}` }),
+      },
+    ],
+    [
+      'small-set-entries',
+      {
+        method: 'GET',
+        path: '/api/credential-passwords/small-set-entries',
+        setupRequest: (r) => ({
+          ...r,
+          path: `/api/credential-passwords/small-set-entries?${filters[pick(filters.length)]!()}`,
+        }),
+      },
+    ],
   ];
+  return all.filter(([name]) => !only || name === only).map(([, request]) => request);
 }
 
-function pages(url: string, cookie: string): Promise<CannonResult> {
-  return cannon({ url, connections: PAGE_USERS, duration: SECONDS, headers: { cookie }, requests: pageRequests() });
+function pages(url: string, cookie: string, only?: PageApi): Promise<CannonResult> {
+  return cannon({ url, connections: PAGE_USERS, duration: SECONDS, headers: { cookie }, requests: pageRequests(only) });
 }
 
-function imports(url: string, seeded: Seeded): Promise<CannonResult[]> {
-  // One importer per account, each rotating every password of its 2,000 entries per import.
-  return Promise.all(
-    seeded.importers.map((imp) =>
-      cannon({
-        url,
-        connections: 1,
-        duration: SECONDS,
-        timeout: 60,
-        requests: [
-          {
+function rotationCsv(imp: Seeded['importers'][number], index: number): string {
+  const stamp = randomBytes(6).toString('hex');
+  const lines = [HEADER];
+  imp.entries.forEach((id, e) => {
+    const u = `i${index}-${e}`;
+    lines.push(`${imp.pool},${id},${u},imp${index}.load.example.test,Imp ${e},${u},rot-${stamp}-${e},`);
+  });
+  return lines.join('\r\n');
+}
+
+interface LoopResult {
+  latencies: number[];
+  errors: number;
+  statuses: Record<string, number>;
+  seconds: number;
+}
+
+/**
+ * IMPORTERS clients, one per account, each rotating every password of its 2,000 entries, one
+ * import after the other (?wait=true), until the time is up; the imports under way then finish.
+ */
+async function imports(url: string, seeded: Seeded): Promise<LoopResult> {
+  const started = Date.now();
+  const deadline = started + SECONDS * 1000;
+  const result: LoopResult = { latencies: [], errors: 0, statuses: {}, seconds: 0 };
+  await Promise.all(
+    seeded.importers.map(async (imp, index) => {
+      while (Date.now() < deadline) {
+        const body = rotationCsv(imp, index);
+        const t = performance.now();
+        let status = 'network error';
+        try {
+          const res = await fetch(`${url}/api/credential-passwords/imports?wait=true`, {
             method: 'POST',
-            path: '/api/credential-passwords/imports?wait=true',
             headers: { authorization: `Bearer ${imp.token}`, 'content-type': 'text/csv' },
-            setupRequest: (r) => {
-              const stamp = randomBytes(6).toString('hex');
-              const lines = [HEADER];
-              imp.entries.forEach((id, e) => {
-                const u = `i${seeded.importers.indexOf(imp)}-${e}`;
-                lines.push(
-                  `${imp.pool},${id},${u},imp${seeded.importers.indexOf(imp)}.load.example.test,Imp ${e},${u},rot-${stamp}-${e},`,
-                );
-              });
-              return { ...r, body: lines.join('\r\n') };
-            },
-          },
-        ],
-      }),
-    ),
+            body,
+            signal: AbortSignal.timeout(120_000),
+          });
+          const job = (await res.json()) as { status?: string; counts?: { updated: number } };
+          status = String(res.status);
+          if (res.status !== 200 || job.status !== 'succeeded' || job.counts?.updated !== IMPORT_ROWS) {
+            status = `${res.status} ${job.status ?? ''}`.trim();
+            result.errors += 1;
+          }
+        } catch {
+          result.errors += 1;
+        }
+        result.latencies.push(performance.now() - t);
+        result.statuses[status] = (result.statuses[status] ?? 0) + 1;
+      }
+    }),
   );
+  result.seconds = (Date.now() - started) / 1000;
+  return result;
 }
 
-function merge(results: CannonResult[]): CannonResult {
-  // Percentiles of separate runs cannot be merged exactly; take the worst p99 and the median p50.
-  const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
-  const statusCodeStats: Record<string, { count: number }> = {};
-  for (const r of results) {
-    for (const [code, s] of Object.entries(r.statusCodeStats)) {
-      statusCodeStats[code] = { count: (statusCodeStats[code]?.count ?? 0) + Number(s.count) };
-    }
-  }
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!);
+}
+
+function summarizeLoop(dialect: string, scenario: string, r: LoopResult): Row {
+  const sorted = [...r.latencies].sort((a, b) => a - b);
   return {
-    latency: {
-      average: results.reduce((a, r) => a + r.latency.average, 0) / results.length,
-      p50: sorted(results.map((r) => r.latency.p50))[Math.floor(results.length / 2)]!,
-      p99: Math.max(...results.map((r) => r.latency.p99)),
-      max: Math.max(...results.map((r) => r.latency.max)),
-    },
-    requests: {
-      average: 0,
-      p50: 0,
-      p99: 0,
-      max: 0,
-      total: results.reduce((a, r) => a + r.requests.total, 0),
-    },
-    errors: results.reduce((a, r) => a + r.errors, 0),
-    timeouts: results.reduce((a, r) => a + r.timeouts, 0),
-    non2xx: results.reduce((a, r) => a + r.non2xx, 0),
-    statusCodeStats,
-    duration: Math.max(...results.map((r) => r.duration)),
+    dialect,
+    scenario,
+    requests: sorted.length,
+    perSecond: Math.round((sorted.length / r.seconds) * 10) / 10,
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+    max: Math.round(sorted[sorted.length - 1] ?? 0),
+    errors: r.errors,
+    statuses: Object.entries(r.statuses)
+      .map(([code, n]) => `${code}×${n}`)
+      .join(' '),
   };
 }
 
@@ -371,22 +395,40 @@ async function runDialect(dialect: 'sqlite' | 'postgres'): Promise<Row[]> {
       const seeded = await seed(server.url, env);
       process.stdout.write(`${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
 
-      process.stdout.write(`[${dialect}] ${PAGE_USERS} users on the page APIs for ${SECONDS} s…\n`);
-      rows.push(summarize(dialect, `page APIs, ${PAGE_USERS} connections`, await pages(server.url, seeded.pageCookie)));
-
-      process.stdout.write(`[${dialect}] ${IMPORTERS} concurrent imports of ${IMPORT_ROWS} rows for ${SECONDS} s…\n`);
+      const load = () => `load average ${loadavg()[0]!.toFixed(1)}`;
+      process.stdout.write(
+        `[${dialect}] ${PAGE_USERS} users on the page APIs, ${SECONDS} s per scenario (${load()})…\n`,
+      );
       rows.push(
         summarize(
           dialect,
+          `page APIs (all three), ${PAGE_USERS} connections`,
+          await pages(server.url, seeded.pageCookie),
+        ),
+      );
+      for (const only of ['account', 'bulk-sets', 'small-set-entries'] as const) {
+        rows.push(
+          summarize(
+            dialect,
+            `GET ${only}, ${PAGE_USERS} connections`,
+            await pages(server.url, seeded.pageCookie, only),
+          ),
+        );
+      }
+
+      process.stdout.write(`[${dialect}] ${IMPORTERS} concurrent imports of ${IMPORT_ROWS} rows (${load()})…\n`);
+      rows.push(
+        summarizeLoop(
+          dialect,
           `imports of ${IMPORT_ROWS} rows, ${IMPORTERS} at a time`,
-          merge(await imports(server.url, seeded)),
+          await imports(server.url, seeded),
         ),
       );
 
-      process.stdout.write(`[${dialect}] both at once for ${SECONDS} s…\n`);
+      process.stdout.write(`[${dialect}] both at once (${load()})…\n`);
       const [p, i] = await Promise.all([pages(server.url, seeded.pageCookie), imports(server.url, seeded)]);
-      rows.push(summarize(dialect, `page APIs, ${PAGE_USERS} connections, during imports`, p));
-      rows.push(summarize(dialect, `imports, ${IMPORTERS} at a time, during page load`, merge(i)));
+      rows.push(summarize(dialect, `page APIs, ${PAGE_USERS} connections, during the imports`, p));
+      rows.push(summarizeLoop(dialect, `imports, ${IMPORTERS} at a time, during the page load`, i));
     } finally {
       await server.stop();
     }
