@@ -76,6 +76,15 @@ export function SetListView() {
     tagOptions.push({ value: tag, label: tag });
   }
 
+  // A delete can empty the last page: step back to the last page that has sets.
+  useEffect(() => {
+    const data = sets.data;
+    if (data && data.items.length === 0 && data.total > 0 && page > 1) {
+      const last = pageCount(data);
+      update({ page: last === 1 ? null : String(last) });
+    }
+  }, [sets.data, page]);
+
   const [action, setAction] = useState<SetActionState>(null);
   const [creating, setCreating] = useState<'set' | 'credentials' | null>(null);
   const data = sets.data;
