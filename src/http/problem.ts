@@ -37,6 +37,7 @@ export function describeIssues(error: z.ZodError): string {
       if (i.code === 'unrecognized_keys')
         return `Remove the unknown field(s) ${i.keys.map((k) => `"${k}"`).join(', ')}.`;
       if (i.code === 'invalid_type' && i.input === undefined) return `Add the field ${where}.`;
+      if (i.code === 'invalid_type') return `Fix ${where}: it must be ${i.expected}.`;
       return `Fix ${where}: ${i.message}.`;
     })
     .join(' ');
@@ -44,7 +45,8 @@ export function describeIssues(error: z.ZodError): string {
 
 /** Parses a request part with a zod schema, or fails with a 400 that says what to fix. */
 export function parseWith<T extends z.ZodType>(schema: T, value: unknown, what = 'request body'): z.infer<T> {
-  const result = schema.safeParse(value);
+  // reportInput lets describeIssues tell a missing field from a wrong type; inputs are never echoed.
+  const result = schema.safeParse(value, { reportInput: true });
   if (!result.success) throw new AppError('invalid', `Invalid ${what}`, describeIssues(result.error));
   return result.data;
 }

@@ -57,3 +57,17 @@ describe.each(DIALECTS)('bad input gets a problem+json sentence and writes nothi
     expect(Number(n)).toBe(0);
   });
 });
+
+describe('problem sentences', () => {
+  it('tell a wrong type from a missing field', async () => {
+    const t = await createTestApp('sqlite');
+    try {
+      const res = await t.app.inject({ method: 'POST', url: '/api/session', payload: { email: 7, password: 'x' } });
+      expect(res.statusCode).toBe(400);
+      expect(json(res).detail).toMatch(/Fix "email": it must be string/);
+      expect(json(res).detail).not.toMatch(/Add the field/);
+    } finally {
+      await t.close();
+    }
+  });
+});
