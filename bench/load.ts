@@ -84,9 +84,11 @@ interface Row {
 }
 
 function summarize(dialect: string, scenario: string, r: CannonResult): Row {
-  const statuses = Object.entries(r.statusCodeStats)
-    .map(([code, s]) => `${code}×${s.count}`)
-    .join(' ');
+  const statuses = [
+    ...Object.entries(r.statusCodeStats).map(([code, s]) => `${code}×${s.count}`),
+    ...(r.timeouts ? [`timeouts (no answer in 10 s)×${r.timeouts}`] : []),
+    ...(r.errors > r.timeouts ? [`connection errors×${r.errors - r.timeouts}`] : []),
+  ].join(' ');
   return {
     dialect,
     scenario,
@@ -95,7 +97,8 @@ function summarize(dialect: string, scenario: string, r: CannonResult): Row {
     p50: r.latency.p50,
     p99: r.latency.p99,
     max: r.latency.max,
-    errors: r.errors + r.timeouts + r.non2xx,
+    // autocannon counts timeouts among its errors; non-2xx answers are errors too.
+    errors: r.errors + r.non2xx,
     statuses,
   };
 }
