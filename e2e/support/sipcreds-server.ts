@@ -25,8 +25,11 @@ export interface RunningServer {
  * account with one user through the CLI, as a person setting it up would.
  */
 export async function startServer(): Promise<RunningServer> {
-  const webDir = await buildWeb();
   const dir = mkdtempSync(join(tmpdir(), 'sipcreds-e2e-'));
+  const webDir = await buildWeb(join(dir, 'web')).catch((error: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  });
   const port = await freePort();
   const env = {
     ...process.env,
@@ -81,23 +84,16 @@ function runCli(env: NodeJS.ProcessEnv, args: string[], stdin?: string): string 
   return result.stdout;
 }
 
-// Each test process builds the web UI from the current source into a folder of its own and
-// serves that: web/dist may be stale, or rebuilt by another run halfway through this one.
-let webBuild: Promise<string> | null = null;
-
-function buildWeb(): Promise<string> {
-  webBuild ??= (async () => {
-    const outDir = mkdtempSync(join(tmpdir(), 'sipcreds-e2e-web-'));
-    process.once('exit', () => rmSync(outDir, { recursive: true, force: true }));
-    await build({
-      configFile: join(ROOT, 'web', 'vite.config.ts'),
-      logLevel: 'warn',
-      build: { outDir, emptyOutDir: true },
-    });
-    if (!existsSync(join(outDir, 'index.html'))) throw new Error(`The web build wrote no index.html to ${outDir}`);
-    return outDir;
-  })();
-  return webBuild;
+// Each server serves a build of the web UI from the current source, made into its own folder
+// (removed with the server's): web/dist may be stale, or rebuilt by another run half-way through.
+async function buildWeb(outDir: string): Promise<string> {
+  await build({
+    configFile: join(ROOT, 'web', 'vite.config.ts'),
+    logLevel: 'warn',
+    build: { outDir, emptyOutDir: true },
+  });
+  if (!existsSync(join(outDir, 'index.html'))) throw new Error(`The web build wrote no index.html to ${outDir}`);
+  return outDir;
 }
 
 function freePort(): Promise<number> {
