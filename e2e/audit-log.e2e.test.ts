@@ -118,6 +118,7 @@ describe('Account → Audit log in Chromium', () => {
     await page.getByRole('navigation', { name: 'Main menu' }).getByRole('link', { name: 'Audit log' }).click();
     await page.getByRole('heading', { name: 'Audit log', level: 2 }).waitFor();
     expect(new URL(page.url()).pathname).toBe('/account/audit-log');
+    expect(await page.title()).toBe('Audit log · sipcreds');
     await rows().first().waitFor();
     expect(await rows().count()).toBe(25);
 

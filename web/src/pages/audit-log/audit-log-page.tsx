@@ -1,4 +1,5 @@
 import { Alert, Badge, Button, Group, Select, Skeleton, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { useDocumentTitle } from '@mantine/hooks';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useSearchParams } from 'react-router-dom';
 import { errorMessage } from '../../api/http-client.ts';
@@ -48,6 +49,7 @@ function badgeColor(action: string): string {
 
 /** Account → Audit log: who imported, exported or changed what, and when; never a secret. */
 export function AuditLogPage() {
+  useDocumentTitle('Audit log · sipcreds');
   const [params, setParams] = useSearchParams();
   const filters = readFilters(params);
   const page = readPage(params);
