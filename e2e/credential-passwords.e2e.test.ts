@@ -399,6 +399,7 @@ describe('Account → Credential Passwords in Chromium', () => {
     await filters.getByLabel('Username', { exact: true }).press('Enter');
     await expect.poll(() => dataRows(table).allInnerTexts()).toHaveLength(3);
     for (const text of await dataRows(table).allInnerTexts()) expect(text).toMatch(/alice-200\d/);
+    await table.scrollIntoViewIfNeeded();
     await screenshot(page, '10-small-sets-filtered');
 
     await filters.getByLabel('Username', { exact: true }).fill('*00*');
