@@ -105,10 +105,16 @@ export function startRegistrar(
   const dir = join(work, 'run');
   const usersFile = join(work, 'users.txt');
   writeFileSync(usersFile, users.map((u) => u.join(' ')).join('\n') + '\n');
-  execFileSync('bash', [join(REGISTRAR_FIXTURE, 'start.sh'), dir, String(port), usersFile], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
+  try {
+    execFileSync('bash', [join(REGISTRAR_FIXTURE, 'start.sh'), dir, String(port), usersFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
+  } catch (e) {
+    rmSync(work, { recursive: true, force: true });
+    const stderr = String((e as { stderr?: Buffer }).stderr ?? '').trim();
+    throw new Error(`The registrar did not start on port ${port}: ${stderr || (e as Error).message}`, { cause: e });
+  }
   return {
     port,
     dir,

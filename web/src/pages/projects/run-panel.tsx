@@ -18,7 +18,20 @@ import { RunStatusBadge, SipStatusBadge } from './status-badge.tsx';
 const POLL_MS = 1000;
 
 /** One run: its progress and each entry's result, polled while it runs. */
-export function RunPanel({ runId, onFinished }: { runId: number; onFinished: () => void }) {
+export function RunPanel({
+  runId,
+  onFinished,
+  scrollIntoView,
+}: {
+  runId: number;
+  onFinished: () => void;
+  /** Bring the panel into view (a run was just started below the fold). */
+  scrollIntoView?: boolean;
+}) {
+  const panel = useRef<HTMLElement>(null);
+  useEffect(() => {
+    if (scrollIntoView) panel.current?.scrollIntoView({ block: 'start' });
+  }, [scrollIntoView, runId]);
   const run = useQuery({
     queryKey: projectKeys.run(runId),
     queryFn: () => fetchRun(runId),
@@ -37,7 +50,7 @@ export function RunPanel({ runId, onFinished }: { runId: number; onFinished: () 
   }, [status]);
 
   return (
-    <Paper withBorder p="md" component="section" aria-labelledby="run-title">
+    <Paper withBorder p="md" component="section" aria-labelledby="run-title" ref={panel}>
       <Stack gap="md">
         {run.isPending && <Skeleton h={120} />}
         {run.isError && (
@@ -53,6 +66,8 @@ export function RunPanel({ runId, onFinished }: { runId: number; onFinished: () 
 
 function RunView({ run }: { run: RunWithResults }) {
   const percent = run.total > 0 ? Math.round((run.done / run.total) * 100) : 100;
+  const share = (n: number) => (run.total > 0 ? (n / run.total) * 100 : 0);
+  const running = run.status === 'running';
   const s = run.settings;
   const progress =
     run.status === 'running'
@@ -77,13 +92,18 @@ function RunView({ run }: { run: RunWithResults }) {
         <RunStatusBadge run={run} />
       </Group>
       <Stack gap={4}>
-        <Progress
-          value={percent}
+        {/* Green for the entries that registered, red for those that did not, gray still to come. */}
+        <Progress.Root
+          size="md"
           aria-label="Run progress"
-          animated={run.status === 'running'}
-          striped={run.status === 'running'}
-          color={run.status === 'failed' ? 'orange' : run.failed > 0 && run.status !== 'running' ? 'red' : undefined}
-        />
+          role="progressbar"
+          aria-valuenow={percent}
+          aria-valuemin={0}
+          aria-valuemax={100}
+        >
+          <Progress.Section value={share(run.passed)} color="green" animated={running} striped={running} />
+          <Progress.Section value={share(run.failed)} color="red" animated={running} striped={running} />
+        </Progress.Root>
         <Text size="sm" c="dimmed" role="status" aria-live="polite">
           {progress}
         </Text>

@@ -5,7 +5,7 @@ import { isSuccess, type Run } from './projects.api.ts';
 export function SipStatusBadge({ code, reason }: { code: number | null; reason: string }) {
   const color = code === null ? 'gray' : isSuccess(code) ? 'green' : 'red';
   return (
-    <Badge color={color} variant="light" tt="none" style={{ flexShrink: 0 }}>
+    <Badge color={color} variant="light" tt="none" radius="sm" style={{ flexShrink: 0, minWidth: 'max-content' }}>
       {code === null ? reason || 'No answer' : `${code} ${reason}`.trim()}
     </Badge>
   );
@@ -15,24 +15,31 @@ export function SipStatusBadge({ code, reason }: { code: number | null; reason: 
 export function RunStatusBadge({ run }: { run: Run }) {
   if (run.status === 'running') {
     return (
-      <Badge color="blue" variant="light" tt="none" leftSection={<Loader size={10} color="blue" />}>
+      <Badge
+        color="blue"
+        variant="light"
+        tt="none"
+        radius="sm"
+        style={{ minWidth: 'max-content' }}
+        leftSection={<Loader size={10} color="blue" />}
+      >
         Running
       </Badge>
     );
   }
   if (run.status === 'failed') {
     return (
-      <Badge color="orange" variant="light" tt="none">
+      <Badge color="orange" variant="light" tt="none" radius="sm" style={{ minWidth: 'max-content' }}>
         Stopped
       </Badge>
     );
   }
   return run.failed === 0 ? (
-    <Badge color="green" variant="light" tt="none">
+    <Badge color="green" variant="light" tt="none" radius="sm" style={{ minWidth: 'max-content' }}>
       All registered
     </Badge>
   ) : (
-    <Badge color="red" variant="light" tt="none">
+    <Badge color="red" variant="light" tt="none" radius="sm" style={{ minWidth: 'max-content' }}>
       {run.failed} of {run.total} failed
     </Badge>
   );

@@ -85,6 +85,7 @@ function TestDetail({ test }: { test: RegistrationTest }) {
   const [form, setForm] = useState(() => initialTestForm(test));
   const [saved, setSaved] = useState(() => initialTestForm(test));
   const [deleting, setDeleting] = useState(false);
+  const [focusRunId, setFocusRunId] = useState<number | null>(null);
   const dirty = !sameForm(form, saved);
 
   // The run on show: the one in the address, else the latest.
@@ -120,6 +121,7 @@ function TestDetail({ test }: { test: RegistrationTest }) {
     onSuccess: async (started) => {
       queryClient.setQueryData(projectKeys.run(started.id), started);
       showRun(started.id);
+      setFocusRunId(started.id);
       await refresh();
     },
     onError: (error) =>
@@ -200,14 +202,21 @@ function TestDetail({ test }: { test: RegistrationTest }) {
       </Paper>
 
       {selectedRunId !== null ? (
-        <RunPanel runId={selectedRunId} onFinished={refresh} />
+        <RunPanel runId={selectedRunId} onFinished={refresh} scrollIntoView={focusRunId === selectedRunId} />
       ) : (
         <Text c="dimmed" role="status">
           This test has not run yet. Run test registers its entries and shows the registrar’s answer for each.
         </Text>
       )}
 
-      <EarlierRuns testId={test.id} selectedRunId={selectedRunId} onSelect={showRun} />
+      <EarlierRuns
+        testId={test.id}
+        selectedRunId={selectedRunId}
+        onSelect={(id) => {
+          showRun(id);
+          setFocusRunId(id);
+        }}
+      />
 
       <ConfirmDeleteDialog
         opened={deleting}
