@@ -9,6 +9,7 @@ import { eventually, startRegistrar, type Registrar } from './support.ts';
 // a right password registers (200), a wrong one and an unknown user are refused (403), over UDP and TCP.
 
 const PORT = 15090; // 15090–15099 belong to the projects tests; one port per test file
+const SHA256_PORT = 15093; // the same users, challenged with SHA-256 (RFC 8760)
 const SILENT_PORT = 15098; // a UDP socket that never answers
 const NOBODY_PORT = 15099; // nothing listens here
 
@@ -18,6 +19,7 @@ const BOB_OLD_PW = 'bob-before-rotation';
 const SECRETS = [ALICE_PW, BOB_PW, BOB_OLD_PW];
 
 let registrar: Registrar;
+let sha256Registrar: Registrar;
 let silent: dgram.Socket;
 
 beforeAll(async () => {
@@ -25,12 +27,16 @@ beforeAll(async () => {
     ['alice', '127.0.0.1', ALICE_PW],
     ['bob', '127.0.0.1', BOB_PW],
   ]);
+  sha256Registrar = startRegistrar(SHA256_PORT, [['alice', '127.0.0.1', ALICE_PW]], {
+    SIP_DIGEST_ALGORITHM: 'SHA-256',
+  });
   silent = dgram.createSocket('udp4');
   await new Promise<void>((done) => silent.bind(SILENT_PORT, '127.0.0.1', done));
 });
 afterAll(() => {
   silent?.close();
   registrar?.stop();
+  sha256Registrar?.stop();
 });
 
 function expectNoSecrets(res: LightMyRequestResponse): void {
@@ -197,6 +203,15 @@ describe.each(DIALECTS)('registration checks against Kamailio, API on %s', (dial
       expect(unknown).toMatchObject({ status_code: 403 });
       const byDomain = json(await check(user, { entry_id: entries.aliceByDomain }));
       expect(byDomain).toMatchObject({ status_code: 200 });
+    });
+
+    it('a registrar that challenges with SHA-256 (RFC 8760) is answered too', async () => {
+      for (const transport of ['udp', 'tcp']) {
+        const res = json(await check(user, { entry_id: entries.alice, proxy: `127.0.0.1:${SHA256_PORT}`, transport }));
+        expect(res).toMatchObject({ status_code: 200, reason: 'OK' });
+      }
+      const wrong = json(await check(user, { entry_id: entries.bobWrong, proxy: `127.0.0.1:${SHA256_PORT}` }));
+      expect(wrong).toMatchObject({ status_code: 403 });
     });
 
     it('no answer is an answer too: nothing listening, or a registrar that stays silent', async () => {
