@@ -2,6 +2,7 @@ import { DecryptError, type SecretCipher } from '../crypto/secret-cipher.ts';
 import type { Db } from '../db/connect.ts';
 import { insertAuditEvent } from '../db/audit.repository.ts';
 import {
+  countRunningRuns,
   failStaleRuns,
   findRun,
   findTest,
@@ -61,6 +62,8 @@ export interface RunWithResults extends RunRecord {
 
 /** How many entries of one run register at the same time. */
 export const RUN_CONCURRENCY = 4;
+/** How many runs one account may have going at once (each sends traffic to a registrar). */
+export const MAX_RUNNING_PER_ACCOUNT = 3;
 export const HEARTBEAT_MS = 5_000;
 /** A running run without a heartbeat for this long was left behind by a process that died. */
 export const STALE_AFTER_MS = 30_000;
@@ -176,6 +179,15 @@ export async function startRun(
     );
   }
   const set = test.credentialSet;
+  const aliveSince = new Date(Date.now() - STALE_AFTER_MS).toISOString();
+  if ((await countRunningRuns(db.kysely, actor.accountId, aliveSince)) >= MAX_RUNNING_PER_ACCOUNT) {
+    throw new AppError(
+      'rate_limited',
+      'Too many runs at once',
+      `This account already has ${MAX_RUNNING_PER_ACCOUNT} runs going, the most it may; wait for one to finish and start this one again.`,
+      { retryAfterSeconds: 5 },
+    );
+  }
   let snapshot: EntryForRegistration[];
   try {
     snapshot = await readEntriesForRegistration(

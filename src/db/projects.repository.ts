@@ -575,6 +575,18 @@ export async function failStaleRuns(
   return Number(res.numUpdatedRows);
 }
 
+/** How many runs of the account are going (with a live heartbeat). */
+export async function countRunningRuns(db: Kysely<Database>, accountId: number, aliveSince: string): Promise<number> {
+  const { n } = await db
+    .selectFrom('registration_runs')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('account_id', '=', accountId)
+    .where('status', '=', 'running')
+    .where('heartbeat_at', '>=', aliveSince)
+    .executeTakeFirstOrThrow();
+  return Number(n);
+}
+
 export async function findRun(db: Kysely<Database>, accountId: number, id: number): Promise<RunRecord | undefined> {
   const row = await db
     .selectFrom('registration_runs')

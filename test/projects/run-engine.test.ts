@@ -4,6 +4,7 @@ import { createProject, createTest, deleteTest, TEST_DEFAULTS, type Actor } from
 import {
   drainRuns,
   getRun,
+  MAX_RUNNING_PER_ACCOUNT,
   listRuns,
   RUN_CONCURRENCY,
   startRun,
@@ -316,6 +317,37 @@ describe.each(DIALECTS)('registration runs on %s', (dialect) => {
       kind: 'unprocessable',
       detail: expect.stringMatching(/"Empty set" has no entries/),
     });
+  });
+
+  it(`an account runs at most ${MAX_RUNNING_PER_ACCOUNT} tests at once; the next one is told to wait`, async () => {
+    const registrar = scriptedRegistrar();
+    const { testId } = await newTest(1);
+    const started = [];
+    for (let i = 0; i < MAX_RUNNING_PER_ACCOUNT; i++)
+      started.push(await startRun(deps(registrar.register), actor, testId));
+    await expect(startRun(deps(registrar.register), actor, testId)).rejects.toMatchObject({
+      kind: 'rate_limited',
+      detail: expect.stringMatching(/wait for one to finish/),
+    });
+    await eventually(
+      async () => registrar.waiting,
+      (n) => n === MAX_RUNNING_PER_ACCOUNT,
+    );
+    registrar.releaseAll();
+    for (const run of started) {
+      await eventually(
+        () => getRun(deps(registrar.register), actor.accountId, run.id),
+        (r) => r.status === 'succeeded',
+      );
+    }
+    const next = scriptedRegistrar();
+    const again = startRun(deps(next.register), actor, testId);
+    await expect(again).resolves.toMatchObject({ status: 'running' });
+    await eventually(
+      async () => next.waiting,
+      (n) => n === 1,
+    );
+    next.releaseAll();
   });
 
   it('each run is audited with who started it and on which entries, never a password', async () => {
