@@ -180,6 +180,7 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim
 const fmt = (n: number) => n.toLocaleString('en-US');
 const plural = (n: number, one: string, many = `${one}s`) => `${fmt(n)} ${n === 1 ? one : many}`;
 const quoted = (s: string) => `“${s}”`;
+const countEntries = (n: number) => (n === 0 ? 'no entries' : plural(n, 'entry', 'entries'));
 
 function firstNumber(d: Record<string, unknown>, ...keys: string[]): number | undefined {
   for (const k of keys) {
@@ -217,7 +218,7 @@ export function describeAuditEvent(e: {
   const entries = firstNumber(d, 'entry_count', 'entries', 'rows', 'row_count', 'exported');
   switch (e.action) {
     case 'set.created':
-      return `${who} created ${setName(d)}${entries ? ` with ${plural(entries, 'entry', 'entries')}` : ''}`;
+      return `${who} created ${setName(d)}${entries ? ` with ${countEntries(entries)}` : ''}`;
     case 'set.renamed':
       return `${who} renamed credential set ${quoted(str(d.from) ?? '?')} to ${quoted(str(d.to) ?? '?')}`;
     case 'set.tags_changed': {
@@ -230,10 +231,10 @@ export function describeAuditEvent(e: {
     }
     case 'set.cloned': {
       const source = num(d.source_set_id);
-      return `${who} cloned credential set ${source ?? '?'} as ${str(d.name) ? quoted(str(d.name)!) : `set ${num(d.set_id) ?? '?'}`}${entries ? ` (${plural(entries, 'entry', 'entries')})` : ''}`;
+      return `${who} cloned credential set ${source ?? '?'} as ${str(d.name) ? quoted(str(d.name)!) : `set ${num(d.set_id) ?? '?'}`}${entries ? ` (${countEntries(entries)})` : ''}`;
     }
     case 'set.deleted':
-      return `${who} deleted ${setName(d)}${entries ? ` and its ${plural(entries, 'entry', 'entries')}` : ''}`;
+      return `${who} deleted ${setName(d)}${entries ? ` and its ${countEntries(entries)}` : ''}`;
     case 'entry.created':
       return `${who} added entry ${num(d.entry_id) ?? '?'} to ${setName(d)}`;
     case 'entry.updated': {
@@ -270,13 +271,13 @@ export function describeAuditEvent(e: {
       return describeImport(who, e.action, d);
     case 'export_all':
       if (d.completed === false) {
-        return `${who} started Export All, but the download stopped${entries !== undefined ? ` after ${plural(entries, 'entry', 'entries')}` : ''}`;
+        return `${who} started Export All, but the download stopped${entries !== undefined ? ` after ${countEntries(entries)}` : ''}`;
       }
-      return `${who} exported all credentials with Export All${entries !== undefined ? ` (${plural(entries, 'entry', 'entries')})` : ''}${d.reauth === true ? ', after re-entering their password' : ''}`;
+      return `${who} exported all credentials with Export All${entries !== undefined ? ` (${countEntries(entries)})` : ''}${d.reauth === true ? ', after re-entering their password' : ''}`;
     case 'export_set':
-      return `${who} exported ${setName(d)}${entries !== undefined ? ` (${plural(entries, 'entry', 'entries')})` : ''}`;
+      return `${who} exported ${setName(d)}${entries !== undefined ? ` (${countEntries(entries)})` : ''}`;
     case 'export':
-      return `${who} exported ${d.set_id !== undefined ? setName(d) : 'credentials'}${entries !== undefined ? ` (${plural(entries, 'entry', 'entries')})` : ''}`;
+      return `${who} exported ${d.set_id !== undefined ? setName(d) : 'credentials'}${entries !== undefined ? ` (${countEntries(entries)})` : ''}`;
     case 'inline_save': {
       const n =
         firstNumber(d, 'updated', 'count', 'passwords') ??

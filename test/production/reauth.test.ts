@@ -87,6 +87,29 @@ describe.each(DIALECTS)('re-entering the password before Export All on %s', (dia
     expect(answers.map((r) => r.statusCode).sort()).toEqual([200, 403, 403]);
   });
 
+  it('guards the real Export All: a browser session needs the token, and the audit log says it was given', async () => {
+    const user = await seedUser(t);
+    const s = await loginCookie(t, user);
+    const url = '/api/credential-passwords/export.csv';
+    const refused = await t.app.inject({ method: 'GET', url, headers: { cookie: s.cookie } });
+    expect(refused.statusCode).toBe(403);
+    expect(json(refused).reauth_required).toBe(true);
+    const token = json(await reauth(s, user.password)).reauth_token as string;
+    const ok = await t.app.inject({ method: 'GET', url, headers: { cookie: s.cookie, 'x-reauth-token': token } });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.headers['content-type']).toMatch(/text\/csv/);
+    const log = json(
+      await t.app.inject({
+        method: 'GET',
+        url: '/api/audit-events?action=credential_passwords.export_all',
+        headers: bearer(user),
+      }),
+    );
+    expect(log.items[0].summary).toBe(
+      `${user.email} exported all credentials with Export All (no entries), after re-entering their password`,
+    );
+  });
+
   it('stores only a hash of the token, in the database', async () => {
     const user = await seedUser(t);
     const s = await loginCookie(t, user);
