@@ -37,7 +37,6 @@ export function describeIssues(error: z.ZodError): string {
       if (i.code === 'unrecognized_keys')
         return `Remove the unknown field(s) ${i.keys.map((k) => `"${k}"`).join(', ')}.`;
       if (i.code === 'invalid_type' && i.input === undefined) return `Add the field ${where}.`;
-      if (i.code === 'invalid_type') return `Fix ${where}: it must be ${i.expected}.`;
       return `Fix ${where}: ${i.message}.`;
     })
     .join(' ');

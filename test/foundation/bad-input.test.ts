@@ -64,7 +64,7 @@ describe('problem sentences', () => {
     try {
       const res = await t.app.inject({ method: 'POST', url: '/api/session', payload: { email: 7, password: 'x' } });
       expect(res.statusCode).toBe(400);
-      expect(json(res).detail).toMatch(/Fix "email": it must be string/);
+      expect(json(res).detail).toMatch(/Fix "email": give the email as a string/);
       expect(json(res).detail).not.toMatch(/Add the field/);
     } finally {
       await t.close();
