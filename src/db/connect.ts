@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
@@ -21,8 +21,11 @@ pg.types.setTypeParser(20, (v) => Number(v));
 export function openDb(url: string, opts: { poolSize?: number } = {}): Db {
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const fresh = path !== ':memory:' && !existsSync(path);
+    // The database holds ciphertexts and login hashes: private to its owner, like the key file.
+    if (fresh) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const sqlite = new SqliteDatabase(path);
+    if (fresh) chmodSync(path, 0o600);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
