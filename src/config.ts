@@ -16,6 +16,7 @@ export interface Config {
   readonly importRateLimit: number;
   /** CSV exports (Export All and per set) one account may download per minute, across all servers. */
   readonly exportRateLimit: number;
+  readonly checkRateLimit: number;
   readonly webDir: string;
 }
 
@@ -55,6 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     shutdownGraceMs: intFrom('SIPCREDS_SHUTDOWN_GRACE_MS', env.SIPCREDS_SHUTDOWN_GRACE_MS, 25000, 0, 600000),
     importRateLimit: intFrom('SIPCREDS_IMPORT_RATE_LIMIT', env.SIPCREDS_IMPORT_RATE_LIMIT, 60, 1, 1000000),
+    checkRateLimit: intFrom('SIPCREDS_CHECK_RATE_LIMIT', env.SIPCREDS_CHECK_RATE_LIMIT, 30, 1, 1000000),
     exportRateLimit: intFrom('SIPCREDS_EXPORT_RATE_LIMIT', env.SIPCREDS_EXPORT_RATE_LIMIT, 30, 1, 1000000),
     webDir: resolve(env.SIPCREDS_WEB_DIR || new URL('../web/dist', import.meta.url).pathname),
   });

@@ -9,11 +9,12 @@ import type { AppContext } from './context.ts';
 
 export const RATE_LIMIT_WINDOW_MS = 60_000;
 
-type Group = 'imports' | 'exports';
+type Group = 'imports' | 'exports' | 'checks';
 
 const GROUP_WORDS: Record<Group, { many: string; verb: string }> = {
   imports: { many: 'imports', verb: 'started' },
   exports: { many: 'exports', verb: 'downloaded' },
+  checks: { many: 'registration checks', verb: 'started' },
 };
 
 // Runs after the auth hook (preHandler), so the account is known; an unauthenticated request
@@ -24,7 +25,12 @@ function accountKey(request: FastifyRequest): string {
 
 function limitFor(ctx: AppContext, group: Group): RateLimitOptions {
   return {
-    max: group === 'imports' ? ctx.config.importRateLimit : ctx.config.exportRateLimit,
+    max:
+      group === 'imports'
+        ? ctx.config.importRateLimit
+        : group === 'exports'
+          ? ctx.config.exportRateLimit
+          : ctx.config.checkRateLimit,
     timeWindow: RATE_LIMIT_WINDOW_MS,
     groupId: group,
     keyGenerator: accountKey,
@@ -42,6 +48,9 @@ export function rateLimitGroupOf(method: string | string[], url: string): Group 
   if (!url.startsWith('/api/')) return undefined;
   if (methods.includes('POST') && /\/imports$/.test(url)) return 'imports';
   if (methods.includes('GET') && /\/export\.csv$/.test(url)) return 'exports';
+  // Registration checks make the server send SIP to a host the user names: bounded per account,
+  // so the feature cannot be turned into a port scanner.
+  if (methods.includes('POST') && (/\/registration-checks$/.test(url) || /\/runs$/.test(url))) return 'checks';
   return undefined;
 }
 

@@ -28,6 +28,9 @@ describe('which routes are limited', () => {
     ['GET', '/api/credential-passwords/imports/:job', undefined],
     ['GET', '/api/credential-passwords/imports/:job/results.csv', undefined],
     ['POST', '/api/session', undefined],
+    ['POST', '/api/registration-checks', 'checks'],
+    ['POST', '/api/tests/:id/runs', 'checks'],
+    ['GET', '/api/tests/:id/runs', undefined],
   ])('%s %s → %s', (method, url, group) => {
     expect(rateLimitGroupOf(method, url)).toBe(group);
   });
@@ -37,7 +40,7 @@ describe.each(DIALECTS)('per-account limits on imports and exports on %s', (dial
   let a: TestApp;
   let b: TestApp;
   beforeAll(async () => {
-    const config = { importRateLimit: 3, exportRateLimit: 2 };
+    const config = { importRateLimit: 3, exportRateLimit: 2, checkRateLimit: 2 };
     a = await createConfiguredApp(dialect, { config, routes: heavyRoutes });
     // A second server on the same database: the count is shared.
     b = await createConfiguredApp(dialect, { config, routes: heavyRoutes, onDb: a.testDb });
@@ -71,6 +74,23 @@ describe.each(DIALECTS)('per-account limits on imports and exports on %s', (dial
     expect(
       (await a.app.inject({ method: 'GET', url: '/api/limits-probe/export.csv', headers: bearer(user) })).statusCode,
     ).toBe(200);
+  });
+
+  it('bounds registration checks per account, so the server cannot be used to scan ports', async () => {
+    const user = await seedUser(a);
+    const check = (t: TestApp) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/registration-checks',
+        headers: bearer(user),
+        payload: { entry_id: 999999 },
+      });
+    // A missing entry is a 404, and it still counts.
+    expect((await check(a)).statusCode).toBe(404);
+    expect((await check(b)).statusCode).toBe(404);
+    const refused = await check(a);
+    expect(refused.statusCode).toBe(429);
+    expect(json(refused).title).toBe('Too many registration checks');
   });
 
   it('counts per account: another account is not held up', async () => {
