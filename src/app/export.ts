@@ -1,17 +1,21 @@
 import { Readable } from 'node:stream';
+import type { Config } from '../config.ts';
+import type { SecretCipher } from '../crypto/secret-cipher.ts';
 import { insertAuditEvent } from '../db/audit.repository.ts';
 import type { Db } from '../db/connect.ts';
-import { setBelongsToAccount, streamExportRecords, type SecretCodec } from '../db/credential-entries.repository.ts';
-import { createExportStringifier, sampleCsv, toExportCells } from '../domain/csv-format.ts';
+import { setBelongsToAccount, streamExportPages } from '../db/credential-entries.repository.ts';
+import { EXPORT_HEADER_LINE, sampleCsv, UTF8_BOM, type ExportRecord } from '../domain/csv-format.ts';
 import { AppError } from './errors.ts';
+import { openBatchCodec } from './import/secret-batches.ts';
 
 // Export All, per-set export and the Sample CSV. Exports stream: entries are read from the database
-// a batch at a time, decrypted one by one and written through the CSV stringifier with
-// backpressure, so a 100,000-entry account costs no more memory than a small one.
+// a page at a time, decrypted a batch at a time and written out page by page with backpressure,
+// so a 100,000-entry account costs no more memory than a small one.
 
 export interface ExportDeps {
   readonly db: Db;
-  readonly cipher: SecretCodec;
+  readonly cipher: SecretCipher;
+  readonly config?: Pick<Config, 'masterKey' | 'masterKeyFile'>;
 }
 
 export interface ExportActor {
@@ -29,6 +33,22 @@ export interface CsvDownload {
 
 function today(now = new Date()): string {
   return now.toISOString().slice(0, 10);
+}
+
+// RFC 4180 as the domain's export stringifier writes it (csv-stringify with CRLF and quoted_match
+// /[\r\n]/): a cell is quoted when it holds a comma, a double quote or a line break, and its double
+// quotes are doubled. csv-stringify costs ~10 µs a row, a tenth of the whole budget of a
+// 100,000 rows/s export, so rows are formatted here; a test checks this byte for byte against
+// the domain's formatExportRow.
+const NEEDS_QUOTES = /[",\r\n]/;
+
+function csvCell(value: string): string {
+  return NEEDS_QUOTES.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+/** One export row as CSV text ending in CRLF; the same bytes as the domain's formatExportRow. */
+export function formatExportLine(r: ExportRecord): string {
+  return `${r.setId},${r.entryId},${csvCell(r.username)},${csvCell(r.domain)},${csvCell(r.displayName)},${csvCell(r.authUsername)},${csvCell(r.password)},${csvCell(r.totpSecret ?? '')}\r\n`;
 }
 
 /**
@@ -49,25 +69,26 @@ export async function exportCredentials(
       `There is no credential set ${setId} in your account; check the id in SIP Credentials.`,
     );
   }
+  const codec = openBatchCodec(deps.cipher, deps.config, { offload: true });
   let rows = 0;
   let finished = false;
-  async function* cells() {
-    for await (const record of streamExportRecords(deps.db, deps.cipher, who.accountId, setId)) {
-      rows++;
-      yield toExportCells(record);
+  async function* chunks() {
+    yield UTF8_BOM + EXPORT_HEADER_LINE;
+    for await (const page of streamExportPages(deps.db, codec, who.accountId, setId)) {
+      let text = '';
+      for (const record of page) text += formatExportLine(record);
+      rows += page.length;
+      yield text;
     }
     finished = true;
   }
-  const stringifier = createExportStringifier();
-  const source = Readable.from(cells());
-  source.on('error', (e) => stringifier.destroy(e));
-  source.pipe(stringifier);
+  const body = Readable.from(chunks(), { objectMode: false });
   let audited: Promise<void> | undefined;
   let settle!: (p: Promise<void>) => void;
   const auditDone = new Promise<void>((resolve) => (settle = (p) => void p.then(resolve, () => resolve())));
   const audit = () => {
     if (audited) return;
-    if (!finished) source.destroy();
+    codec.close();
     audited = insertAuditEvent(deps.db.kysely, {
       accountId: who.accountId,
       userId: who.userId,
@@ -84,12 +105,12 @@ export async function exportCredentials(
     });
     settle(audited);
   };
-  stringifier.on('close', audit);
-  stringifier.on('end', audit);
-  stringifier.on('error', audit);
+  body.on('end', audit);
+  body.on('close', audit);
+  body.on('error', audit);
   return {
     fileName: setId === undefined ? `sipcreds-credentials-${today()}.csv` : `sipcreds-set-${setId}-${today()}.csv`,
-    body: stringifier,
+    body,
     audited: auditDone,
   };
 }

@@ -13,6 +13,31 @@ import type { CredentialSetTable, Database } from './schema.ts';
 export interface SecretCodec {
   encrypt(plaintext: string, accountId: number): string;
   decrypt(ciphertext: string, accountId: number): string;
+  /** Optional batch forms (src/app/import/secret-batches.ts): same results, far cheaper per secret. */
+  encryptMany?(accountId: number, items: (string | null)[]): Promise<(string | null)[]>;
+  decryptMany?(accountId: number, items: (string | null)[]): Promise<(string | null)[]>;
+}
+
+async function encryptAll(codec: SecretCodec, accountId: number, items: (string | null)[]): Promise<(string | null)[]> {
+  if (codec.encryptMany) return codec.encryptMany(accountId, items);
+  return items.map((p) => (p === null ? null : codec.encrypt(p, accountId)));
+}
+
+async function decryptAll(codec: SecretCodec, accountId: number, items: (string | null)[]): Promise<(string | null)[]> {
+  if (codec.decryptMany) return codec.decryptMany(accountId, items);
+  return items.map((t) => (t === null ? null : codec.decrypt(t, accountId)));
+}
+
+/** Passwords then TOTP secrets of the rows, encrypted in one batch. */
+async function encryptSecrets(
+  codec: SecretCodec,
+  accountId: number,
+  rows: readonly { fields: EntryFields }[],
+): Promise<{ passwords: string[]; totps: (string | null)[] }> {
+  const items: (string | null)[] = rows.map((r) => r.fields.password);
+  for (const r of rows) items.push(r.fields.totpSecret);
+  const out = await encryptAll(codec, accountId, items);
+  return { passwords: out.slice(0, rows.length) as string[], totps: out.slice(rows.length) };
 }
 
 /** The columns the 2026_12_08 migration adds (entry_count is kept by triggers). */
@@ -112,7 +137,12 @@ export async function findOwnEntries(
     .where('account_id', '=', accountId)
     .where(idIn(conn, 'id', ids));
   if (isPostgres(conn)) q = q.forUpdate();
-  for (const r of await q.execute()) {
+  const rows = await q.execute();
+  const secrets = await decryptAll(codec, accountId, [
+    ...rows.map((r) => r.password_enc),
+    ...rows.map((r) => r.totp_enc),
+  ]);
+  rows.forEach((r, i) => {
     out.set(r.id, {
       id: r.id,
       setId: r.set_id,
@@ -120,10 +150,10 @@ export async function findOwnEntries(
       domain: r.domain,
       displayName: r.display_name,
       authUsername: r.auth_username,
-      password: codec.decrypt(r.password_enc, accountId),
-      totpSecret: r.totp_enc === null ? null : codec.decrypt(r.totp_enc, accountId),
+      password: secrets[i]!,
+      totpSecret: secrets[rows.length + i] ?? null,
     });
-  }
+  });
   return out;
 }
 
@@ -163,22 +193,19 @@ export async function insertEntries(
 ): Promise<number[]> {
   if (rows.length === 0) return [];
   let ids: number[];
+  const { passwords, totps } = await encryptSecrets(codec, accountId, rows);
   if (isPostgres(conn)) {
     const setIds: number[] = [];
     const usernames: string[] = [];
     const domains: string[] = [];
     const displayNames: string[] = [];
     const authUsernames: string[] = [];
-    const passwords: string[] = [];
-    const totps: (string | null)[] = [];
     for (const r of rows) {
       setIds.push(r.setId);
       usernames.push(r.fields.username);
       domains.push(r.fields.domain);
       displayNames.push(r.fields.displayName);
       authUsernames.push(r.fields.authUsername);
-      passwords.push(codec.encrypt(r.fields.password, accountId));
-      totps.push(r.fields.totpSecret === null ? null : codec.encrypt(r.fields.totpSecret, accountId));
     }
     const result = await sql<{ id: number }>`
       insert into credential_entries
@@ -193,19 +220,20 @@ export async function insertEntries(
     ids = result.rows.map((r) => r.id);
   } else {
     ids = [];
-    for (const part of chunks(rows, SQLITE_ROWS_PER_STATEMENT)) {
+    for (let start = 0; start < rows.length; start += SQLITE_ROWS_PER_STATEMENT) {
+      const part = rows.slice(start, start + SQLITE_ROWS_PER_STATEMENT);
       const inserted = await conn
         .insertInto('credential_entries')
         .values(
-          part.map((r) => ({
+          part.map((r, i) => ({
             account_id: accountId,
             set_id: r.setId,
             username: r.fields.username,
             domain: r.fields.domain,
             display_name: r.fields.displayName,
             auth_username: r.fields.authUsername,
-            password_enc: codec.encrypt(r.fields.password, accountId),
-            totp_enc: r.fields.totpSecret === null ? null : codec.encrypt(r.fields.totpSecret, accountId),
+            password_enc: passwords[start + i]!,
+            totp_enc: totps[start + i] ?? null,
             created_at: now,
             updated_at: now,
           })),
@@ -233,22 +261,19 @@ export async function updateEntries(
   now: string,
 ): Promise<void> {
   if (rows.length === 0) return;
+  const { passwords, totps } = await encryptSecrets(codec, accountId, rows);
   if (isPostgres(conn)) {
     const ids: number[] = [];
     const usernames: string[] = [];
     const domains: string[] = [];
     const displayNames: string[] = [];
     const authUsernames: string[] = [];
-    const passwords: string[] = [];
-    const totps: (string | null)[] = [];
     for (const r of rows) {
       ids.push(r.entryId);
       usernames.push(r.fields.username);
       domains.push(r.fields.domain);
       displayNames.push(r.fields.displayName);
       authUsernames.push(r.fields.authUsername);
-      passwords.push(codec.encrypt(r.fields.password, accountId));
-      totps.push(r.fields.totpSecret === null ? null : codec.encrypt(r.fields.totpSecret, accountId));
     }
     await sql`
       update credential_entries as e set
@@ -260,11 +285,12 @@ export async function updateEntries(
       where e.id = v.id and e.account_id = ${accountId}::int`.execute(conn);
     return;
   }
-  for (const part of chunks(rows, SQLITE_ROWS_PER_STATEMENT)) {
+  for (let start = 0; start < rows.length; start += SQLITE_ROWS_PER_STATEMENT) {
+    const part = rows.slice(start, start + SQLITE_ROWS_PER_STATEMENT);
     const values = sql.join(
       part.map(
-        (r) =>
-          sql`(${r.entryId}, ${r.fields.username}, ${r.fields.domain}, ${r.fields.displayName}, ${r.fields.authUsername}, ${codec.encrypt(r.fields.password, accountId)}, ${r.fields.totpSecret === null ? null : codec.encrypt(r.fields.totpSecret, accountId)})`,
+        (r, i) =>
+          sql`(${r.entryId}, ${r.fields.username}, ${r.fields.domain}, ${r.fields.displayName}, ${r.fields.authUsername}, ${passwords[start + i]!}, ${totps[start + i] ?? null})`,
       ),
     );
     await sql`
@@ -318,18 +344,19 @@ export async function setBelongsToAccount(conn: Conn, accountId: number, setId: 
 const EXPORT_PAGE = 2000;
 
 /**
- * The account's entries (or one set's), secrets decrypted, sorted by set id then entry id, read
- * a bounded batch at a time so memory stays flat whatever the account's size. PostgreSQL reads
- * through a server-side cursor (one consistent snapshot). SQLite has a single connection per
- * process, and a cursor would hold it for the whole download, so SQLite reads keyset pages
- * instead and frees the connection between them.
+ * The account's entries (or one set's), secrets decrypted, sorted by set id then entry id, in
+ * pages of at most EXPORT_PAGE, so memory stays flat whatever the account's size and secrets are
+ * decrypted a batch at a time. PostgreSQL reads through a server-side cursor (Kysely `.stream()`
+ * on pg-cursor: one consistent snapshot). SQLite has a single connection per process, and a cursor
+ * would hold it for the whole download (a slow client would stall every other request), so SQLite
+ * reads keyset pages and frees the connection between them.
  */
-export async function* streamExportRecords(
+export async function* streamExportPages(
   db: Db,
   codec: SecretCodec,
   accountId: number,
   setId?: number,
-): AsyncGenerator<ExportRecord> {
+): AsyncGenerator<ExportRecord[]> {
   const base = () => {
     let q = db.kysely
       .selectFrom('credential_entries')
@@ -348,32 +375,68 @@ export async function* streamExportRecords(
     password_enc: string;
     totp_enc: string | null;
   };
-  const toRecord = (r: Row): ExportRecord => ({
-    setId: r.set_id,
-    entryId: r.id,
-    username: r.username,
-    domain: r.domain,
-    displayName: r.display_name,
-    authUsername: r.auth_username,
-    password: codec.decrypt(r.password_enc, accountId),
-    totpSecret: r.totp_enc === null ? null : codec.decrypt(r.totp_enc, accountId),
-  });
-  if (db.dialect === 'postgres') {
-    for await (const r of base().orderBy('set_id').orderBy('id').stream(EXPORT_PAGE)) yield toRecord(r);
-    return;
-  }
-  let after: { setId: number; id: number } | null = null;
-  for (;;) {
-    let q = base();
-    if (after !== null) {
-      const { setId: s, id } = after;
-      q = q.where((eb) => eb.or([eb('set_id', '>', s), eb.and([eb('set_id', '=', s), eb('id', '>', id)])]));
+  const toRecords = async (page: Row[]): Promise<ExportRecord[]> => {
+    const secrets = await decryptAll(codec, accountId, [
+      ...page.map((r) => r.password_enc),
+      ...page.map((r) => r.totp_enc),
+    ]);
+    return page.map((r, i) => ({
+      setId: r.set_id,
+      entryId: r.id,
+      username: r.username,
+      domain: r.domain,
+      displayName: r.display_name,
+      authUsername: r.auth_username,
+      password: secrets[i]!,
+      totpSecret: secrets[page.length + i] ?? null,
+    }));
+  };
+  // Pages are pipelined: while one page's secrets are decrypted (in worker threads, when the codec
+  // has them), the next page is read.
+  async function* pages(): AsyncGenerator<Row[]> {
+    if (db.dialect === 'postgres') {
+      let page: Row[] = [];
+      for await (const r of base().orderBy('set_id').orderBy('id').stream(EXPORT_PAGE)) {
+        page.push(r);
+        if (page.length === EXPORT_PAGE) {
+          yield page;
+          page = [];
+        }
+      }
+      if (page.length > 0) yield page;
+      return;
     }
-    const page = await q.orderBy('set_id').orderBy('id').limit(EXPORT_PAGE).execute();
-    for (const r of page) yield toRecord(r);
-    const last = page[page.length - 1];
-    if (page.length < EXPORT_PAGE || last === undefined) return;
-    after = { setId: last.set_id, id: last.id };
+    let after: { setId: number; id: number } | null = null;
+    for (;;) {
+      let q = base();
+      if (after !== null) {
+        const { setId: s, id } = after;
+        q = q.where((eb) => eb.or([eb('set_id', '>', s), eb.and([eb('set_id', '=', s), eb('id', '>', id)])]));
+      }
+      const page = await q.orderBy('set_id').orderBy('id').limit(EXPORT_PAGE).execute();
+      const last = page[page.length - 1];
+      if (last === undefined) return;
+      yield page;
+      if (page.length < EXPORT_PAGE) return;
+      after = { setId: last.set_id, id: last.id };
+    }
+  }
+  const source = pages();
+  let next = await source.next();
+  while (!next.done) {
+    const decrypting = toRecords(next.value);
+    // Read ahead while the secrets are decrypted; a failed decrypt must not leave the read dangling.
+    const following = source.next();
+    let records: ExportRecord[];
+    try {
+      records = await decrypting;
+    } catch (error) {
+      await following.catch(() => undefined);
+      await source.return(undefined);
+      throw error;
+    }
+    yield records;
+    next = await following;
   }
 }
 

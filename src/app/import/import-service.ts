@@ -33,7 +33,10 @@ import {
 import { nowIso } from '../../db/time.ts';
 import { parseImportCsv, type ParsedRow } from '../../domain/csv-format.ts';
 import { collectReferencedIds, planImport, type ImportPlan } from '../../domain/import-planner.ts';
+import type { KeySource } from '../../crypto/keyring.ts';
+import type { SecretCipher } from '../../crypto/secret-cipher.ts';
 import { AppError } from '../errors.ts';
+import { openBatchCodec, type BatchCodec } from './secret-batches.ts';
 import {
   failIfOrphaned,
   localJob,
@@ -63,8 +66,10 @@ const CHUNK_ROWS = 2000;
 
 export interface ImportDeps {
   readonly db: Db;
-  readonly cipher: SecretCodec;
+  readonly cipher: SecretCipher;
   readonly instanceId: string;
+  /** Where the master keys come from, so batches can encrypt in a worker thread too. */
+  readonly config?: KeySource;
 }
 
 export interface ImportActor {
@@ -216,13 +221,31 @@ async function runJob(
   tx: Conn,
   signal: AbortSignal,
 ): Promise<void> {
+  const codec = openBatchCodec(deps.cipher, deps.config);
+  try {
+    await applyJob(deps, who, req, job, rows, tx, signal, codec);
+  } finally {
+    codec.close();
+  }
+}
+
+async function applyJob(
+  deps: ImportDeps,
+  who: ImportActor,
+  req: ImportRequest,
+  job: ImportJobRecord,
+  rows: ParsedRow[],
+  tx: Conn,
+  signal: AbortSignal,
+  codec: BatchCodec,
+): Promise<void> {
   const accountId = who.accountId;
   const progress = progressReporter(deps, job.id);
   const checkAbort = () => {
     if (signal.aborted) throw new JobAborted();
   };
 
-  const plan = await planAgainstAccount(tx, deps.cipher, accountId, rows, job.createdAt);
+  const plan = await planAgainstAccount(tx, codec, accountId, rows, job.createdAt);
   checkAbort();
   progress.report({ phase: 'applying', processedRows: 0 });
 
@@ -288,9 +311,9 @@ async function runJob(
       }
     }
     if (!req.dryRun) {
-      const ids = await insertEntries(tx, deps.cipher, accountId, creates, now);
+      const ids = await insertEntries(tx, codec, accountId, creates, now);
       createdAt.forEach((rowIndex, j) => (results[rowIndex]!.entryId = ids[j]!));
-      await updateEntries(tx, deps.cipher, accountId, updates, now);
+      await updateEntries(tx, codec, accountId, updates, now);
     }
     checkAbort();
     progress.report({ processedRows: end });
