@@ -539,25 +539,77 @@ export async function listSmallSetEntries(
     for (const f of setFilters) q = q.where(filterSql(pg, f));
     return q.select((eb) => eb.fn.coalesce(eb.fn.sum<number>('s.entry_count'), sql<number>`0`).as('n'));
   };
-  const [{ n }, rows] = await Promise.all([
-    countQuery().executeTakeFirstOrThrow(),
-    joined()
-      .select([
-        's.id as set_id',
-        's.name as set_name',
-        'e.id as entry_id',
-        'e.username',
-        'e.domain',
-        'e.display_name',
-        'e.auth_username',
-        sql<number | boolean>`e.totp_enc is not null`.as('has_totp'),
-      ])
-      .orderBy('s.id')
-      .orderBy('e.id')
-      .limit(limit)
-      .offset(offset)
-      .execute(),
-  ]);
+  type EntryRow = {
+    set_id: number;
+    set_name: string;
+    entry_id: number;
+    username: string;
+    domain: string;
+    display_name: string;
+    auth_username: string;
+    has_totp: number | boolean;
+  };
+  let n: number;
+  let rows: EntryRow[];
+  if (pg) {
+    // PostgreSQL: look entries up set by set (a LATERAL subquery, fenced with
+    // OFFSET 0 so the planner keeps it), touching only the small sets' entries. Left to itself the
+    // planner scans every entry of the account and tests each one against the filters.
+    const entryWhere = entryFilters.length
+      ? sql.join(
+          entryFilters.map((f) => filterSql(pg, f)),
+          sql` and `,
+        )
+      : sql`true`;
+    const setWhere = setFilters.length
+      ? sql` and ${sql.join(
+          setFilters.map((f) => filterSql(pg, f)),
+          sql` and `,
+        )}`
+      : sql``;
+    const from = sql`from credential_sets s
+      cross join lateral (
+        select e.id, e.username, e.domain, e.display_name, e.auth_username, e.totp_enc
+        from credential_entries e
+        where e.set_id = s.id and e.account_id = ${accountId} and ${entryWhere}
+        offset 0
+      ) e
+      where s.account_id = ${accountId} and s.entry_count <= ${threshold}${setWhere}`;
+    const [count, page] = await Promise.all([
+      entryFilters.length
+        ? sql<{ n: number }>`select count(*)::int as n ${from}`.execute(conn)
+        : countQuery()
+            .executeTakeFirstOrThrow()
+            .then((r) => ({ rows: [{ n: Number(r.n) }] })),
+      sql<EntryRow>`select s.id as set_id, s.name as set_name, e.id as entry_id, e.username, e.domain,
+          e.display_name, e.auth_username, e.totp_enc is not null as has_totp
+        ${from} order by s.id, e.id limit ${limit} offset ${offset}`.execute(conn),
+    ]);
+    n = count.rows[0]?.n ?? 0;
+    rows = page.rows;
+  } else {
+    const [counted, page] = await Promise.all([
+      countQuery().executeTakeFirstOrThrow(),
+      joined()
+        .select([
+          's.id as set_id',
+          's.name as set_name',
+          'e.id as entry_id',
+          'e.username',
+          'e.domain',
+          'e.display_name',
+          'e.auth_username',
+          sql<number | boolean>`e.totp_enc is not null`.as('has_totp'),
+        ])
+        .orderBy('s.id')
+        .orderBy('e.id')
+        .limit(limit)
+        .offset(offset)
+        .execute(),
+    ]);
+    n = Number(counted.n);
+    rows = page;
+  }
   return {
     total: Number(n),
     items: rows.map((r) => ({
