@@ -70,6 +70,7 @@ export async function exportCredentials(
     );
   }
   const codec = openBatchCodec(deps.cipher, deps.config, { offload: true });
+  codec.warm();
   let rows = 0;
   let finished = false;
   async function* chunks() {

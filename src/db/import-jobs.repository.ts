@@ -269,9 +269,6 @@ export async function failJob(conn: Conn, jobId: string, error: string, now: str
   return Number(result.numUpdatedRows) === 1;
 }
 
-// Nine parameters per row: 3000 rows stay under SQLite's 32766.
-const SQLITE_RESULT_ROWS_PER_STATEMENT = 3000;
-
 /** Writes the per-row results of a job (in its transaction). */
 export async function insertJobRows(tx: Conn, jobId: string, rows: readonly JobRowRecord[]): Promise<void> {
   if (rows.length === 0) return;
@@ -286,24 +283,16 @@ export async function insertJobRows(tx: Conn, jobId: string, rows: readonly JobR
            as v(row, action, set_id, entry_id, username, domain, message, warnings)`.execute(tx);
     return;
   }
-  for (let i = 0; i < rows.length; i += SQLITE_RESULT_ROWS_PER_STATEMENT) {
-    await tx
-      .insertInto('import_job_rows')
-      .values(
-        rows.slice(i, i + SQLITE_RESULT_ROWS_PER_STATEMENT).map((r) => ({
-          job_id: jobId,
-          row: r.row,
-          action: r.action,
-          set_id: r.setId,
-          entry_id: r.entryId,
-          username: r.username,
-          domain: r.domain,
-          message: r.message,
-          warnings: JSON.stringify(r.warnings),
-        })),
-      )
-      .execute();
-  }
+  // SQLite: the rows travel as one JSON parameter, unpacked by json_each (SQLite's unnest): no
+  // bound-parameter limit to mind and no query tree of 180,000 values to build.
+  const json = JSON.stringify(
+    rows.map((r) => [r.row, r.action, r.setId, r.entryId, r.username, r.domain, r.message, JSON.stringify(r.warnings)]),
+  );
+  await sql`
+    insert into import_job_rows (job_id, row, action, set_id, entry_id, username, domain, message, warnings)
+    select ${jobId}, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6,
+           value ->> 7
+    from json_each(${json})`.execute(tx);
 }
 
 /** The per-row results of a job, by row number. */

@@ -222,6 +222,8 @@ async function runJob(
   signal: AbortSignal,
 ): Promise<void> {
   const codec = openBatchCodec(deps.cipher, deps.config);
+  // The worker boots while the account is read (a few tens of ms on a cold start).
+  if (rows.length >= 1000) codec.warm();
   try {
     await applyJob(deps, who, req, job, rows, tx, signal, codec);
   } finally {

@@ -143,6 +143,17 @@ class SecretBatches implements SecretCodec {
     return this.cipher.decrypt(ciphertext, accountId);
   }
 
+  /** Starts the worker thread(s) now, so they have booted by the first batch. */
+  warm(): void {
+    for (let slot = 0; slot < this.workers.length; slot++) {
+      try {
+        this.startWorker(slot);
+      } catch {
+        // closed: nothing to warm
+      }
+    }
+  }
+
   close(): void {
     this.closed = true;
     for (const w of this.workers) void w?.terminate();
@@ -231,7 +242,7 @@ class SecretBatches implements SecretCodec {
 }
 
 /** A batch codec for one import or export; `close()` stops its worker thread. */
-export type BatchCodec = SecretCodec & { close(): void };
+export type BatchCodec = SecretCodec & { close(): void; warm(): void };
 
 // Per cipher: the key material that passed the probe (or null: none to share).
 const verified = new WeakMap<SecretCipher, { activeKeyId: string; keys: RawKey[] } | null>();
@@ -269,6 +280,7 @@ export function openBatchCodec(
       encrypt: (p, a) => cipher.encrypt(p, a),
       decrypt: (t, a) => cipher.decrypt(t, a),
       close: () => undefined,
+      warm: () => undefined,
     };
   }
   return new SecretBatches(cipher, keys, opts.offload);
