@@ -551,6 +551,7 @@ export async function listSmallSetEntries(
   };
   let n: number;
   let rows: EntryRow[];
+  const countRows = async (q: RawBuilder<{ n: number }>) => (await q.execute(conn)).rows[0]?.n ?? 0;
   if (pg) {
     // PostgreSQL: look entries up set by set (a LATERAL subquery, fenced with
     // OFFSET 0 so the planner keeps it), touching only the small sets' entries. Left to itself the
@@ -575,18 +576,43 @@ export async function listSmallSetEntries(
         offset 0
       ) e
       where s.account_id = ${accountId} and s.entry_count <= ${threshold}${setWhere}`;
-    const [count, page] = await Promise.all([
-      entryFilters.length
-        ? sql<{ n: number }>`select count(*)::int as n ${from}`.execute(conn)
-        : countQuery()
-            .executeTakeFirstOrThrow()
-            .then((r) => ({ rows: [{ n: Number(r.n) }] })),
-      sql<EntryRow>`select s.id as set_id, s.name as set_name, e.id as entry_id, e.username, e.domain,
-          e.display_name, e.auth_username, e.totp_enc is not null as has_totp
-        ${from} order by s.id, e.id limit ${limit} offset ${offset}`.execute(conn),
-    ]);
-    n = count.rows[0]?.n ?? 0;
-    rows = page.rows;
+    const columns = sql`s.id as set_id, s.name as set_name, e.id as entry_id, e.username, e.domain,
+          e.display_name, e.auth_username, e.totp_enc is not null as has_totp`;
+    if (entryFilters.length) {
+      // Filtered: one pass gives the page and, through a window, the number of matches.
+      const page = await sql<EntryRow & { total_rows: number }>`select ${columns}, count(*) over ()::int as total_rows
+        ${from} order by s.id, e.id limit ${limit} offset ${offset}`.execute(conn);
+      rows = page.rows;
+      n = page.rows[0]?.total_rows ?? (offset === 0 ? 0 : await countRows(sql`select count(*)::int as n ${from}`));
+    } else {
+      const [counted, page] = await Promise.all([
+        countQuery().executeTakeFirstOrThrow(),
+        sql<EntryRow>`select ${columns} ${from} order by s.id, e.id limit ${limit} offset ${offset}`.execute(conn),
+      ]);
+      n = Number(counted.n);
+      rows = page.rows;
+    }
+  } else if (entryFilters.length) {
+    // Filtered: one pass gives the page and, through a window, the number of matches.
+    const page = await joined()
+      .select([
+        's.id as set_id',
+        's.name as set_name',
+        'e.id as entry_id',
+        'e.username',
+        'e.domain',
+        'e.display_name',
+        'e.auth_username',
+        sql<number | boolean>`e.totp_enc is not null`.as('has_totp'),
+        sql<number>`count(*) over ()`.as('total_rows'),
+      ])
+      .orderBy('s.id')
+      .orderBy('e.id')
+      .limit(limit)
+      .offset(offset)
+      .execute();
+    rows = page;
+    n = page[0]?.total_rows ?? (offset === 0 ? 0 : Number((await countQuery().executeTakeFirstOrThrow()).n));
   } else {
     const [counted, page] = await Promise.all([
       countQuery().executeTakeFirstOrThrow(),
