@@ -592,28 +592,8 @@ export async function listSmallSetEntries(
       n = Number(counted.n);
       rows = page.rows;
     }
-  } else if (entryFilters.length) {
-    // Filtered: one pass gives the page and, through a window, the number of matches.
-    const page = await joined()
-      .select([
-        's.id as set_id',
-        's.name as set_name',
-        'e.id as entry_id',
-        'e.username',
-        'e.domain',
-        'e.display_name',
-        'e.auth_username',
-        sql<number | boolean>`e.totp_enc is not null`.as('has_totp'),
-        sql<number>`count(*) over ()`.as('total_rows'),
-      ])
-      .orderBy('s.id')
-      .orderBy('e.id')
-      .limit(limit)
-      .offset(offset)
-      .execute();
-    rows = page;
-    n = page[0]?.total_rows ?? (offset === 0 ? 0 : Number((await countQuery().executeTakeFirstOrThrow()).n));
   } else {
+    // SQLite: a window count would sort every match; two plain scans are cheaper here.
     const [counted, page] = await Promise.all([
       countQuery().executeTakeFirstOrThrow(),
       joined()
