@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'data', 'web/dist', 'e2e/artifacts', 'coverage'] },
+  { ignores: ['node_modules', 'dist', 'data', 'web/dist', 'e2e/artifacts', 'coverage', '.tmp', 'bench/out'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
