@@ -1,12 +1,11 @@
 import { Readable } from 'node:stream';
-import type { Config } from '../config.ts';
 import type { SecretCipher } from '../crypto/secret-cipher.ts';
 import { insertAuditEvent } from '../db/audit.repository.ts';
 import type { Db } from '../db/connect.ts';
 import { setBelongsToAccount, streamExportPages } from '../db/credential-entries.repository.ts';
 import { EXPORT_HEADER_LINE, sampleCsv, UTF8_BOM, type ExportRecord } from '../domain/csv-format.ts';
 import { AppError } from './errors.ts';
-import { openBatchCodec } from './import/secret-batches.ts';
+import { openBatchCodec } from '../crypto/secret-batches.ts';
 
 // Export All, per-set export and the Sample CSV. Exports stream: entries are read from the database
 // a page at a time, decrypted a batch at a time and written out page by page with backpressure,
@@ -15,7 +14,6 @@ import { openBatchCodec } from './import/secret-batches.ts';
 export interface ExportDeps {
   readonly db: Db;
   readonly cipher: SecretCipher;
-  readonly config?: Pick<Config, 'masterKey' | 'masterKeyFile'>;
 }
 
 export interface ExportActor {
@@ -69,7 +67,7 @@ export async function exportCredentials(
       `There is no credential set ${setId} in your account; check the id in SIP Credentials.`,
     );
   }
-  const codec = openBatchCodec(deps.cipher, deps.config, { offload: true });
+  const codec = openBatchCodec(deps.cipher, { offload: true });
   codec.warm();
   let rows = 0;
   let finished = false;

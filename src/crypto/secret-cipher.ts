@@ -1,12 +1,10 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { accountAad, decryptBody, encryptBatch, splitCiphertext } from './aes-gcm.js';
 
 // AES-256-GCM for passwords and TOTP secrets at rest.
 // Ciphertext text form: "v1.<key id>.<base64url(nonce | ciphertext | tag)>".
 // The account id is bound in as associated data, so a ciphertext copied into another
 // account's row fails to decrypt instead of leaking across accounts.
-
-const NONCE_BYTES = 12;
-const TAG_BYTES = 16;
 
 export interface MasterKey {
   readonly id: string;
@@ -27,10 +25,6 @@ export function parseMasterKey(base64: string, source: string): MasterKey {
     throw new Error(`${source} must be base64 of exactly 32 random bytes (it decodes to ${key.length} bytes).`);
   }
   return { id: keyIdOf(key), key };
-}
-
-function aad(accountId: number): Buffer {
-  return Buffer.from(`sipcreds:account:${accountId}`);
 }
 
 /** Encrypts and decrypts secrets with a keyring: the first key encrypts, any key decrypts. */
@@ -56,6 +50,11 @@ export class SecretCipher {
     return this.keys.map((k) => k.id);
   }
 
+  /** The keys, newest first: for the batch codec's worker threads only. */
+  keyring(): readonly MasterKey[] {
+    return this.keys;
+  }
+
   /** Re-reads the keyring (after `sipcreds keys rotate` wrote a new one). */
   refresh(): void {
     if (!this.reload) return;
@@ -65,7 +64,8 @@ export class SecretCipher {
     this.byId = new Map(keys.map((k) => [k.id, k]));
   }
 
-  encrypt(plaintext: string, accountId: number): string {
+  /** The key new secrets go under. */
+  activeKey(): MasterKey {
     // A key file may have been rotated by another process: look again every few seconds,
     // so new secrets go under the newest key without a restart.
     const now = Date.now();
@@ -73,35 +73,27 @@ export class SecretCipher {
       this.checkedAt = now;
       this.refresh();
     }
-    const k = this.keys[0]!;
-    const nonce = randomBytes(NONCE_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', k.key, nonce);
-    cipher.setAAD(aad(accountId));
-    const body = Buffer.concat([nonce, cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
-    return `v1.${k.id}.${body.toString('base64url')}`;
+    return this.keys[0]!;
+  }
+
+  encrypt(plaintext: string, accountId: number): string {
+    const k = this.activeKey();
+    return encryptBatch(k.id, k.key, accountId, [plaintext])[0]!;
   }
 
   decrypt(text: string, accountId: number): string {
-    const [version, kid, data] = text.split('.');
-    if (version !== 'v1' || !kid || data === undefined) throw new DecryptError('Unknown ciphertext format.');
-    let k = this.byId.get(kid);
+    const parts = splitCiphertext(text);
+    if (!parts) throw new DecryptError('Unknown or truncated ciphertext format.');
+    let k = this.byId.get(parts.keyId);
     if (!k) {
       this.refresh();
-      k = this.byId.get(kid);
+      k = this.byId.get(parts.keyId);
     }
-    if (!k) throw new DecryptError(`No master key with id ${kid} is configured; the keyring is incomplete.`);
-    const body = Buffer.from(data, 'base64url');
-    if (body.length < NONCE_BYTES + TAG_BYTES) throw new DecryptError('Ciphertext is truncated.');
-    const decipher = createDecipheriv('aes-256-gcm', k.key, body.subarray(0, NONCE_BYTES));
-    decipher.setAAD(aad(accountId));
-    decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
+    if (!k) throw new DecryptError(`No master key with id ${parts.keyId} is configured; the keyring is incomplete.`);
     try {
-      return Buffer.concat([
-        decipher.update(body.subarray(NONCE_BYTES, body.length - TAG_BYTES)),
-        decipher.final(),
-      ]).toString('utf8');
+      return decryptBody(k.key, parts.body, accountAad(accountId));
     } catch {
-      throw new DecryptError(`A secret failed authentication under key ${kid}: wrong key or tampered data.`);
+      throw new DecryptError(`A secret failed authentication under key ${parts.keyId}: wrong key or tampered data.`);
     }
   }
 

@@ -9,14 +9,9 @@ import type { CredentialSetTable, Database } from './schema.ts';
 // Every statement is scoped by the account. Ciphertext never leaves this file: secrets come in
 // and go out as plaintext through the codec, and are encrypted with a fresh nonce per write.
 
-/** What encrypts and decrypts secrets (the SecretCipher); bound to the account as associated data. */
-export interface SecretCodec {
-  encrypt(plaintext: string, accountId: number): string;
-  decrypt(ciphertext: string, accountId: number): string;
-  /** Optional batch forms (src/app/import/secret-batches.ts): same results, far cheaper per secret. */
-  encryptMany?(accountId: number, items: (string | null)[]): Promise<(string | null)[]>;
-  decryptMany?(accountId: number, items: (string | null)[]): Promise<(string | null)[]>;
-}
+// What encrypts and decrypts secrets: the SecretCipher, or a batch codec of it for large jobs.
+import type { SecretCodec } from '../crypto/secret-batches.ts';
+export type { SecretCodec };
 
 async function encryptAll(codec: SecretCodec, accountId: number, items: (string | null)[]): Promise<(string | null)[]> {
   if (codec.encryptMany) return codec.encryptMany(accountId, items);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatExportLine } from '../../src/app/export.ts';
-import { openBatchCodec } from '../../src/app/import/secret-batches.ts';
+import { openBatchCodec } from '../../src/crypto/secret-batches.ts';
 import { parseMasterKey, SecretCipher } from '../../src/crypto/secret-cipher.ts';
 import { formatExportRow, type ExportRecord } from '../../src/domain/csv-format.ts';
 
@@ -35,7 +35,7 @@ describe('batched secrets', () => {
   const cipher = new SecretCipher([parseMasterKey(key, 'test key')]);
 
   it.each([false, true])('round-trip with the SecretCipher in both directions (offload %s)', async (offload) => {
-    const codec = openBatchCodec(cipher, { masterKey: key, masterKeyFile: '/nonexistent' }, { offload });
+    const codec = openBatchCodec(cipher, { offload });
     try {
       expect(codec.encryptMany).toBeTypeOf('function');
       const plain = Array.from({ length: 500 }, (_, i) => (i % 4 === 0 ? null : `sécret-${i}-"q",`));
@@ -51,12 +51,20 @@ describe('batched secrets', () => {
     }
   });
 
-  it('falls back to the SecretCipher alone when the configured keys are not its keys', async () => {
-    const own = new SecretCipher([parseMasterKey(randomBytes(32).toString('base64'), 'own key')]);
-    const other = randomBytes(32).toString('base64');
-    const codec = openBatchCodec(own, { masterKey: other, masterKeyFile: '/nonexistent' });
-    expect(codec.encryptMany).toBeUndefined();
-    expect(own.decrypt(codec.encrypt('x', 1), 1)).toBe('x');
-    codec.close();
+  it('hands a ciphertext under a key the batch does not know to the SecretCipher, which reloads its keyring', async () => {
+    const oldKey = parseMasterKey(randomBytes(32).toString('base64'), 'old key');
+    const newKey = parseMasterKey(randomBytes(32).toString('base64'), 'new key');
+    const rotated = new SecretCipher([newKey, oldKey]);
+    const theirs = Array.from({ length: 200 }, (_, i) => rotated.encrypt(`s-${i}`, 5));
+    let keyring = [oldKey];
+    const stale = new SecretCipher([oldKey], () => keyring);
+    const codec = openBatchCodec(stale);
+    try {
+      keyring = [newKey, oldKey];
+      expect(await codec.decryptMany(5, theirs)).toEqual(theirs.map((_, i) => `s-${i}`));
+      expect(stale.activeKeyId).toBe(newKey.id);
+    } finally {
+      codec.close();
+    }
   });
 });

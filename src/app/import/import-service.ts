@@ -33,10 +33,9 @@ import {
 import { nowIso } from '../../db/time.ts';
 import { parseImportCsv, type ParsedRow } from '../../domain/csv-format.ts';
 import { collectReferencedIds, planImport, type ImportPlan } from '../../domain/import-planner.ts';
-import type { KeySource } from '../../crypto/keyring.ts';
 import type { SecretCipher } from '../../crypto/secret-cipher.ts';
 import { AppError } from '../errors.ts';
-import { openBatchCodec, type BatchCodec } from './secret-batches.ts';
+import { openBatchCodec, type BatchCodec } from '../../crypto/secret-batches.ts';
 import {
   failIfOrphaned,
   localJob,
@@ -68,8 +67,6 @@ export interface ImportDeps {
   readonly db: Db;
   readonly cipher: SecretCipher;
   readonly instanceId: string;
-  /** Where the master keys come from, so batches can encrypt in a worker thread too. */
-  readonly config?: KeySource;
 }
 
 export interface ImportActor {
@@ -221,7 +218,7 @@ async function runJob(
   tx: Conn,
   signal: AbortSignal,
 ): Promise<void> {
-  const codec = openBatchCodec(deps.cipher, deps.config);
+  const codec = openBatchCodec(deps.cipher);
   // The worker boots while the account is read (a few tens of ms on a cold start).
   if (rows.length >= 1000) codec.warm();
   try {
