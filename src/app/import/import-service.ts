@@ -67,6 +67,8 @@ export interface ImportDeps {
   readonly db: Db;
   readonly cipher: SecretCipher;
   readonly instanceId: string;
+  /** Where a job's internal failure is logged (the request's logger, so the request id goes with it). */
+  readonly log?: { error(obj: object, msg: string): void };
 }
 
 export interface ImportActor {
@@ -181,7 +183,10 @@ export async function startImport(deps: ImportDeps, who: ImportActor, req: Impor
     .catch((error: unknown) => {
       refuse(error);
       // The job row says failed (or was never written); nothing to rethrow to a poller.
-      if (!(error instanceof JobAborted)) console.error(`import job ${jobId} failed:`, error);
+      if (error instanceof JobAborted) return;
+      if (deps.log) deps.log.error({ err: error, jobId }, 'import job failed');
+      else
+        process.stderr.write(`import job ${jobId} failed: ${error instanceof Error ? error.message : String(error)}\n`);
     })
     .finally(() => unregisterRunningJob(jobId));
 

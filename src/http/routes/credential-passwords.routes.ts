@@ -173,7 +173,12 @@ export async function credentialPasswordRoutes(app: FastifyInstance, ctx: AppCon
     const who = actorOf(request);
     const idempotencyKey = idempotencyKeyOf(request);
     const { csv, fileName } = await readImportCsv(request);
-    const started = await startImport(ctx, who, { csv, dryRun: query.dry_run, idempotencyKey, fileName });
+    const started = await startImport({ ...ctx, log: request.log }, who, {
+      csv,
+      dryRun: query.dry_run,
+      idempotencyKey,
+      fileName,
+    });
     let job = started.job;
     if (started.replayed) reply.header('Idempotent-Replayed', 'true');
     reply.header('Location', `${BASE}/imports/${encodeURIComponent(job.id)}`);
