@@ -85,7 +85,8 @@ interface Server {
 
 async function startServer(url: string, dataDir: string): Promise<Server> {
   const port = await freePort();
-  const args = [join(ROOT, 'bin/sipcreds.mjs'), 'serve'];
+  // The production build (npm start runs the same bundle), not the TypeScript loader.
+  const args = [join(ROOT, 'dist/main.js'), 'serve'];
   if (process.env.BENCH_CPU_PROF) args.unshift('--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`);
   const proc = spawn(process.execPath, args, {
     cwd: ROOT,

@@ -21,6 +21,8 @@ import pg from 'pg';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'bin', 'sipcreds.mjs');
+// The server under load is the production build (npm start runs the same bundle).
+const SERVER = join(ROOT, 'dist', 'main.js');
 const SECONDS = Number(process.env.LOAD_SECONDS || 10);
 const DIALECTS = (process.env.LOAD_DIALECTS || 'sqlite,postgres').split(',').map((s) => s.trim()) as Array<
   'sqlite' | 'postgres'
@@ -124,7 +126,7 @@ function cli(env: NodeJS.ProcessEnv, args: string[], stdin?: string): string {
 
 async function startServer(env: NodeJS.ProcessEnv): Promise<{ url: string; stop: () => Promise<void> }> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [CLI, 'serve'], {
+  const child: ChildProcess = spawn(process.execPath, [SERVER, 'serve'], {
     cwd: ROOT,
     env: { ...env, HOST: '127.0.0.1', PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],

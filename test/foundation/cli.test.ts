@@ -122,3 +122,70 @@ describe('first start on an empty database', () => {
   });
 });
 void run;
+
+describe('the production build that npm start runs', () => {
+  it('bundles the server, which serves, imports through its crypto worker, and exports', async () => {
+    const { spawnSync, spawn } = await import('node:child_process');
+    const root = resolve(import.meta.dirname, '../..');
+    const build = spawnSync('npm', ['run', '--silent', 'build:server'], { cwd: root, encoding: 'utf8' });
+    expect(build.status, build.stderr).toBe(0);
+    const main = join(root, 'dist', 'main.js');
+    const { existsSync } = await import('node:fs');
+    expect(existsSync(join(root, 'dist', 'cipher-worker.js'))).toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), 'sipcreds-dist-'));
+    const env = {
+      ...process.env,
+      DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`,
+      SIPCREDS_MASTER_KEY: TEST_MASTER_KEY,
+    };
+    const node = (args: string[], input = '') =>
+      spawnSync(process.execPath, [main, ...args], { env, input, encoding: 'utf8' });
+    const account = JSON.parse(node(['account', 'create', '--name', 'Dist', '--json']).stdout);
+    expect(
+      node(
+        ['user', 'create', '--account', String(account.id), '--email', 'd@example.com', '--password-stdin'],
+        'a long enough password',
+      ).status,
+    ).toBe(0);
+    const token = node(['token', 'create', '--email', 'd@example.com']).stdout.trim();
+    const port = String(20000 + Math.floor(Math.random() * 20000));
+    const child = spawn(process.execPath, [main, 'serve'], { env: { ...env, PORT: port } });
+    try {
+      await new Promise<void>((ok, fail) => {
+        let out = '';
+        const timer = setTimeout(() => fail(new Error(`bundled server did not start: ${out}`)), 20000);
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('is serving on')) {
+            clearTimeout(timer);
+            ok();
+          }
+        });
+      });
+      // 300 rows: enough for the batch codec to hand half of the secrets to its worker thread.
+      const rows = Array.from(
+        { length: 300 },
+        (_, i) => `,,${1000 + i},dist.example.test,Ext ${i},${1000 + i},pw-${i}-secret,`,
+      );
+      const csv = [
+        'multi_credential_pool_id,entry_id,username,domain,display_name,auth_username,auth_password,totp_secret',
+        ...rows,
+      ].join('\r\n');
+      const base = `http://127.0.0.1:${port}`;
+      const auth = { authorization: `Bearer ${token}` };
+      const res = await fetch(`${base}/api/credential-passwords/imports?wait=true`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'text/csv' },
+        body: csv,
+      });
+      expect(res.status).toBe(200);
+      expect((await res.json()).counts).toEqual({ updated: 0, created: 300, failed: 0 });
+      const exported = await (await fetch(`${base}/api/credential-passwords/export.csv`, { headers: auth })).text();
+      expect(exported).toContain(',1299,dist.example.test,Ext 299,1299,pw-299-secret,');
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
