@@ -189,3 +189,26 @@ describe('the production build that npm start runs', () => {
     }
   });
 });
+
+describe('first start of several servers on one empty PostgreSQL', () => {
+  it('creates the first account and user once, however many servers start together', async () => {
+    const { bootstrapFirstUser } = await import('../../src/app/bootstrap.ts');
+    const { openDb } = await import('../../src/db/connect.ts');
+    const d = await createTestDb('postgres');
+    // Three servers: three connection pools on one database, bootstrapping at the same moment.
+    const servers = [0, 1, 2].map(() => openDb(d.url, { poolSize: 2 }));
+    try {
+      const outcomes = await Promise.all(servers.map((db) => bootstrapFirstUser(db)));
+      expect(outcomes.filter(Boolean)).toHaveLength(1);
+      const accounts = await d.db.kysely.selectFrom('accounts').select('id').execute();
+      const users = await d.db.kysely.selectFrom('users').select('email').execute();
+      expect(accounts).toHaveLength(1);
+      expect(users.map((u) => u.email)).toEqual(['admin@sipcreds.local']);
+      // And a later start finds the account and creates nothing.
+      expect(await bootstrapFirstUser(servers[0]!)).toBeUndefined();
+    } finally {
+      for (const db of servers) await db.close();
+      await d.drop();
+    }
+  });
+});
