@@ -22,8 +22,7 @@ import {
 } from '../../app/credential-sets.ts';
 import { principalOf } from '../auth.ts';
 import type { AppContext } from '../context.ts';
-import { AppError } from '../../app/errors.ts';
-import { describeIssues } from '../problem.ts';
+import { parseWith } from '../problem.ts';
 
 // SIP Credentials over HTTP: /api/credential-sets and their entries (docs/api-credential-sets.md).
 // The JSON shapes below have no secret fields at all, and the response schemas make Fastify drop
@@ -239,16 +238,6 @@ const entryChangeBody = z
     totp_secret: text('the TOTP secret').nullable().optional(),
   })
   .refine((b) => Object.keys(b).length > 0, { error: 'give at least one field to change' });
-
-/**
- * parseWith of ../problem.ts, but with `reportInput`: without it zod leaves `input` out of its
- * issues, and describeIssues then calls every wrong type a missing field ("Add the field").
- */
-function parseWith<T extends z.ZodType>(schema: T, value: unknown, what = 'request body'): z.infer<T> {
-  const result = schema.safeParse(value, { reportInput: true });
-  if (!result.success) throw new AppError('invalid', `Invalid ${what}`, describeIssues(result.error));
-  return result.data;
-}
 
 /** Ids are positive integers that fit an integer column; anything else names nothing. */
 function parseId(raw: string): number | null {
