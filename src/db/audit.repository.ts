@@ -32,28 +32,3 @@ export async function insertAuditEvent(db: Kysely<Database>, e: AuditInput): Pro
     })
     .execute();
 }
-
-export async function listAuditEvents(
-  db: Kysely<Database>,
-  accountId: number,
-  opts: { action?: string; actor?: string; limit: number; offset: number },
-): Promise<{ total: number; items: AuditEvent[] }> {
-  let q = db.selectFrom('audit_events').where('account_id', '=', accountId);
-  if (opts.action) q = q.where('action', '=', opts.action);
-  if (opts.actor) q = q.where('actor', '=', opts.actor);
-  const [{ n }] = [await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()];
-  const rows = await q.selectAll().orderBy('id', 'desc').limit(opts.limit).offset(opts.offset).execute();
-  return {
-    total: Number(n),
-    items: rows.map((r) => ({
-      id: r.id,
-      accountId: r.account_id,
-      userId: r.user_id,
-      actor: r.actor,
-      action: r.action,
-      subject: r.subject,
-      details: JSON.parse(r.details) as Record<string, unknown>,
-      createdAt: r.created_at,
-    })),
-  };
-}
