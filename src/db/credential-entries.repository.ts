@@ -1,8 +1,8 @@
-import { PostgresAdapter, sql, type Generated, type Kysely, type RawBuilder } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type RawBuilder } from 'kysely';
 import type { ExportRecord } from '../domain/csv-format.ts';
 import type { EntryFields, EntrySnapshot } from '../domain/import-planner.ts';
 import type { Db } from './connect.ts';
-import type { CredentialSetTable, Database } from './schema.ts';
+import type { Database } from './schema.ts';
 
 // Credential entries as the Credential Passwords page uses them: the account's state an import
 // is planned against, the batched writes that apply it, the streamed exports and the page lists.
@@ -35,19 +35,8 @@ async function encryptSecrets(
   return { passwords: out.slice(0, rows.length) as string[], totps: out.slice(rows.length) };
 }
 
-/** The columns the 2026_12_08 migration adds (entry_count is kept by triggers). */
-export interface CredentialSetCountTable extends CredentialSetTable {
-  entry_count: Generated<number>;
-}
-
-export type PasswordsDatabase = Omit<Database, 'credential_sets'> & { credential_sets: CredentialSetCountTable };
-
 /** A query handle: the pool, a reserved connection or a transaction. */
 export type Conn = Kysely<Database>;
-
-function k(conn: Conn): Kysely<PasswordsDatabase> {
-  return conn as unknown as Kysely<PasswordsDatabase>;
-}
 
 export function isPostgres(conn: Conn): boolean {
   return conn.getExecutor().adapter instanceof PostgresAdapter;
@@ -454,7 +443,7 @@ export async function listBulkSets(
   limit: number,
   offset: number,
 ): Promise<Page<BulkSetRow>> {
-  const base = k(conn)
+  const base = conn
     .selectFrom('credential_sets')
     .where('account_id', '=', accountId)
     .where('entry_count', '>', threshold);
@@ -509,7 +498,7 @@ export async function listSmallSetEntries(
   offset: number,
 ): Promise<Page<SmallSetEntryRow>> {
   const pg = isPostgres(conn);
-  const db = k(conn);
+  const db = conn;
   const setFilters = filters.filter((f) => f.column === 'set_name');
   const entryFilters = filters.filter((f) => f.column !== 'set_name');
   const joined = () => {

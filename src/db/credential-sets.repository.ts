@@ -139,17 +139,8 @@ export async function listSets(
   }
   const { n } = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   const rows = await base
-    .select((eb) => [
-      's.id',
-      's.name',
-      's.created_at',
-      's.updated_at',
-      eb
-        .selectFrom('credential_entries as e')
-        .select((eb2) => eb2.fn.countAll<number>().as('c'))
-        .whereRef('e.set_id', '=', 's.id')
-        .as('entry_count'),
-    ])
+    // entry_count is kept current by triggers on credential_entries (migration 2026_12_08).
+    .select(['s.id', 's.name', 's.created_at', 's.updated_at', 's.entry_count'])
     .orderBy(sql`lower(s.name)`)
     .orderBy('s.id')
     .limit(query.limit)
@@ -176,17 +167,8 @@ export async function listSets(
 export async function findSet(db: Db, accountId: number, setId: number): Promise<CredentialSetRecord | undefined> {
   const row = await db
     .selectFrom('credential_sets as s')
-    .select((eb) => [
-      's.id',
-      's.name',
-      's.created_at',
-      's.updated_at',
-      eb
-        .selectFrom('credential_entries as e')
-        .select((eb2) => eb2.fn.countAll<number>().as('c'))
-        .whereRef('e.set_id', '=', 's.id')
-        .as('entry_count'),
-    ])
+    // entry_count is kept current by triggers on credential_entries (migration 2026_12_08).
+    .select(['s.id', 's.name', 's.created_at', 's.updated_at', 's.entry_count'])
     .where('s.account_id', '=', accountId)
     .where('s.id', '=', setId)
     .executeTakeFirst();

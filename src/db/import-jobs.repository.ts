@@ -1,7 +1,7 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import type { Db } from './connect.ts';
 import { isPostgres, type Conn } from './credential-entries.repository.ts';
-import type { Database, ImportJobTable } from './schema.ts';
+import type { ImportJobTable } from './schema.ts';
 
 // Import jobs and their per-row results. Jobs live in the database, so any server process
 // answers for any job; the process that runs a job proves it is alive (see jobOwnerAlive).
@@ -9,18 +9,6 @@ import type { Database, ImportJobTable } from './schema.ts';
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
 export type JobPhase = 'queued' | 'loading' | 'applying' | 'reporting' | 'done';
 export type RowAction = 'updated' | 'created' | 'failed';
-
-/** The columns the 2026_12_08 migration adds. */
-interface ImportJobLivenessTable extends ImportJobTable {
-  heartbeat_at: string | null;
-  phase: string | null;
-}
-
-type JobsDatabase = Omit<Database, 'import_jobs'> & { import_jobs: ImportJobLivenessTable };
-
-function k(conn: Conn): Kysely<JobsDatabase> {
-  return conn as unknown as Kysely<JobsDatabase>;
-}
 
 export interface ImportJobRecord {
   id: string;
@@ -51,7 +39,7 @@ export interface JobRowRecord {
   warnings: string[];
 }
 
-function toRecord(r: ImportJobLivenessTable): ImportJobRecord {
+function toRecord(r: ImportJobTable): ImportJobRecord {
   return {
     id: r.id,
     accountId: r.account_id,
@@ -139,7 +127,7 @@ export interface NewJob {
  * and returns the first job instead (the unique constraint decides, so racing requests agree).
  */
 export async function insertJob(conn: Conn, job: NewJob): Promise<{ inserted: boolean; job: ImportJobRecord }> {
-  const row = await k(conn)
+  const row = await conn
     .insertInto('import_jobs')
     .values({
       id: job.id,
@@ -172,7 +160,7 @@ export async function insertJob(conn: Conn, job: NewJob): Promise<{ inserted: bo
 }
 
 export async function findJob(conn: Conn, accountId: number, jobId: string): Promise<ImportJobRecord | undefined> {
-  const row = await k(conn)
+  const row = await conn
     .selectFrom('import_jobs')
     .selectAll()
     .where('account_id', '=', accountId)
@@ -182,7 +170,7 @@ export async function findJob(conn: Conn, accountId: number, jobId: string): Pro
 }
 
 export async function findJobByKey(conn: Conn, accountId: number, key: string): Promise<ImportJobRecord | undefined> {
-  const row = await k(conn)
+  const row = await conn
     .selectFrom('import_jobs')
     .selectAll()
     .where('account_id', '=', accountId)
@@ -193,16 +181,12 @@ export async function findJobByKey(conn: Conn, accountId: number, key: string): 
 
 /** Jobs not finished, of every account: candidates for the orphan check at start. */
 export async function listUnfinishedJobs(conn: Conn): Promise<ImportJobRecord[]> {
-  const rows = await k(conn)
-    .selectFrom('import_jobs')
-    .selectAll()
-    .where('status', 'in', ['queued', 'running'])
-    .execute();
+  const rows = await conn.selectFrom('import_jobs').selectAll().where('status', 'in', ['queued', 'running']).execute();
   return rows.map(toRecord);
 }
 
 export async function markJobRunning(conn: Conn, jobId: string, now: string): Promise<void> {
-  await k(conn)
+  await conn
     .updateTable('import_jobs')
     .set({ status: 'running', phase: 'loading', started_at: now, heartbeat_at: now })
     .where('id', '=', jobId)
@@ -217,7 +201,7 @@ export async function writeJobProgress(
   progress: { processedRows?: number; phase?: JobPhase },
   now: string,
 ): Promise<void> {
-  await k(conn)
+  await conn
     .updateTable('import_jobs')
     .set({
       heartbeat_at: now,
@@ -240,7 +224,7 @@ export async function finishJob(
   totalRows: number,
   now: string,
 ): Promise<boolean> {
-  const result = await k(tx)
+  const result = await tx
     .updateTable('import_jobs')
     .set({
       status: 'succeeded',
@@ -260,7 +244,7 @@ export async function finishJob(
 
 /** Marks an unfinished job failed with a reason; false when it had finished already. */
 export async function failJob(conn: Conn, jobId: string, error: string, now: string): Promise<boolean> {
-  const result = await k(conn)
+  const result = await conn
     .updateTable('import_jobs')
     .set({ status: 'failed', phase: 'done', error, finished_at: now })
     .where('id', '=', jobId)

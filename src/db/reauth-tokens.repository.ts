@@ -1,33 +1,13 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.ts';
 
-// Reauth tokens and rate-limit counters: tables of migration 2026_12_07_120000, typed here so that
-// src/db/schema.ts stays as it is.
-
-interface ReauthTokenTable {
-  token_hash: string;
-  session_hash: string;
-  user_id: number;
-  account_id: number;
-  created_at: string;
-  expires_at: string;
-}
-
-interface RateLimitCounterTable {
-  key: string;
-  hits: number;
-  window_started_at: string;
-}
-
-type Tables = { reauth_tokens: ReauthTokenTable; rate_limit_counters: RateLimitCounterTable };
-
-const withTables = (db: Kysely<Database>) => db.withTables<Tables>();
+// Reauth tokens and rate-limit counters (migration 2026_12_07_120000).
 
 export async function insertReauthToken(
   db: Kysely<Database>,
   t: { tokenHash: string; sessionHash: string; userId: number; accountId: number; now: Date; expiresAt: Date },
 ): Promise<void> {
-  const k = withTables(db);
+  const k = db;
   // Expired tokens are useless; clear them on the way so the table stays small.
   await k.deleteFrom('reauth_tokens').where('expires_at', '<=', t.now.toISOString()).execute();
   await k
@@ -51,7 +31,7 @@ export async function consumeReauthToken(
   db: Kysely<Database>,
   t: { tokenHash: string; sessionHash: string; userId: number; accountId: number; now: Date },
 ): Promise<boolean> {
-  const result = await withTables(db)
+  const result = await db
     .deleteFrom('reauth_tokens')
     .where('token_hash', '=', t.tokenHash)
     .where('session_hash', '=', t.sessionHash)
@@ -74,7 +54,7 @@ export async function hitRateLimit(
 ): Promise<{ hits: number; windowStartedAt: Date }> {
   const nowIso = now.toISOString();
   const staleBefore = new Date(now.getTime() - windowMs).toISOString();
-  const row = await withTables(db)
+  const row = await db
     .insertInto('rate_limit_counters')
     .values({ key, hits: 1, window_started_at: nowIso })
     .onConflict((oc) =>

@@ -49,6 +49,8 @@ export interface CredentialSetTable {
   name: string;
   created_at: string;
   updated_at: string;
+  /** Kept current by database triggers (migration 2026_12_08), whoever writes entries. */
+  entry_count: Generated<number>;
 }
 
 export interface CredentialSetTagTable {
@@ -89,6 +91,8 @@ export interface ImportJobTable {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+  heartbeat_at: string | null;
+  phase: string | null;
 }
 
 export interface ImportJobRowTable {
@@ -176,7 +180,24 @@ export interface RegistrationResultTable {
   finished_at: string;
 }
 
+export interface ReauthTokenTable {
+  token_hash: string;
+  session_hash: string;
+  user_id: number;
+  account_id: number;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface RateLimitCounterTable {
+  key: string;
+  hits: number;
+  window_started_at: string;
+}
+
 export interface Database {
+  reauth_tokens: ReauthTokenTable;
+  rate_limit_counters: RateLimitCounterTable;
   projects: ProjectTable;
   test_configs: TestConfigTable;
   registration_runs: RegistrationRunTable;
