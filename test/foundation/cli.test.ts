@@ -1,32 +1,13 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TEST_MASTER_KEY } from '../support/app.ts';
+import { runCli, SIPCREDS_BIN } from '../support/cli.ts';
 import { createTestDb, DIALECTS, type TestDb } from '../support/databases.ts';
 
-const run = promisify(execFile);
-const BIN = resolve(import.meta.dirname, '../../bin/sipcreds.mjs');
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(env: Record<string, string>, args: string[], input?: string): Promise<CliResult> {
-  return new Promise((done) => {
-    const child = execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { ...process.env, ...env } },
-      (err, stdout, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    child.stdin!.end(input ?? '');
-  });
-}
+const BIN = SIPCREDS_BIN;
+const cli = runCli;
 
 describe.each(DIALECTS)('the sipcreds CLI on %s', (dialect) => {
   const dbs: TestDb[] = [];
@@ -121,7 +102,6 @@ describe('first start on an empty database', () => {
     }
   });
 });
-void run;
 
 describe('the production build that npm start runs', () => {
   it('bundles the server, which serves, imports through its crypto worker, and exports', async () => {

@@ -1,24 +1,16 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCipher } from '../../src/crypto/keyring.ts';
 import { SecretCipher } from '../../src/crypto/secret-cipher.ts';
 import { openDb } from '../../src/db/connect.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
+import { runCli } from '../support/cli.ts';
 import { createTestDb, DIALECTS, type TestDb } from '../support/databases.ts';
 
-const BIN = resolve(import.meta.dirname, '../../bin/sipcreds.mjs');
-
-function cli(env: Record<string, string>, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } }, (err, stdout, stderr) =>
-      done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const cli = runCli;
 
 const now = new Date().toISOString();
 

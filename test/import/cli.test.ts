@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,31 +5,12 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccount } from '../../src/app/auth.ts';
 import { TEST_MASTER_KEY } from '../support/app.ts';
+import { runCli } from '../support/cli.ts';
 import { createTestDb, DIALECTS, type TestDb } from '../support/databases.ts';
 import { csvFile, HEADER, type JobJson } from './helpers.ts';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(url: string, args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [join(ROOT, 'bin/sipcreds.mjs'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: url, SIPCREDS_MASTER_KEY: TEST_MASTER_KEY, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (d) => (stdout += String(d)));
-    proc.stderr.on('data', (d) => (stderr += String(d)));
-    proc.on('error', reject);
-    proc.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(url: string, args: string[]) {
+  return runCli({ DATABASE_URL: url, SIPCREDS_MASTER_KEY: TEST_MASTER_KEY, LOG_LEVEL: 'warn' }, args);
 }
 
 describe.each(DIALECTS)('sipcreds import and sipcreds export, run as a child process (%s)', (dialect) => {

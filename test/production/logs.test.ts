@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { json, loginCookie, seedUser, type CookieSession, type SeededUser, type TestApp } from '../support/app.ts';
+import {
+  createTestApp,
+  json,
+  loginCookie,
+  seedUser,
+  type CookieSession,
+  type SeededUser,
+  type TestApp,
+} from '../support/app.ts';
 import { DIALECTS } from '../support/databases.ts';
-import { createConfiguredApp } from './support.ts';
 
 const HEADER = 'multi_credential_pool_id,entry_id,username,domain,display_name,auth_username,auth_password,totp_secret';
 
@@ -35,7 +42,7 @@ describe.each(DIALECTS)('logs never carry a secret, on %s', (dialect) => {
   const consoleOut: string[] = [];
 
   beforeAll(async () => {
-    t = await createConfiguredApp(dialect, {
+    t = await createTestApp(dialect, {
       config: { logLevel: 'debug' },
       build: { logStream: { write: (chunk: string) => void lines.push(...chunk.split('\n').filter(Boolean)) } },
     });

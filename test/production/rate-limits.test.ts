@@ -3,9 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addAuthHook } from '../../src/http/auth.ts';
 import type { AppContext } from '../../src/http/context.ts';
 import { rateLimitGroupOf } from '../../src/http/security.ts';
-import { bearer, json, seedUser, type TestApp } from '../support/app.ts';
+import { createTestApp, bearer, json, seedUser, type TestApp } from '../support/app.ts';
 import { DIALECTS } from '../support/databases.ts';
-import { createConfiguredApp } from './support.ts';
 
 const HEADER = 'multi_credential_pool_id,entry_id,username,domain,display_name,auth_username,auth_password,totp_secret';
 
@@ -41,9 +40,9 @@ describe.each(DIALECTS)('per-account limits on imports and exports on %s', (dial
   let b: TestApp;
   beforeAll(async () => {
     const config = { importRateLimit: 3, exportRateLimit: 2, checkRateLimit: 2 };
-    a = await createConfiguredApp(dialect, { config, routes: heavyRoutes });
+    a = await createTestApp(dialect, { config, routes: heavyRoutes });
     // A second server on the same database: the count is shared.
-    b = await createConfiguredApp(dialect, { config, routes: heavyRoutes, onDb: a.testDb });
+    b = await createTestApp(dialect, { config, routes: heavyRoutes, onDb: a.testDb });
   });
   afterAll(async () => {
     await b?.close();

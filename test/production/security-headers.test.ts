@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, json, loginCookie, seedUser, type SeededUser, type TestApp } from '../support/app.ts';
-import { createConfiguredApp } from './support.ts';
+import { createTestApp, bearer, json, loginCookie, seedUser, type SeededUser, type TestApp } from '../support/app.ts';
 
 const HEADER = 'multi_credential_pool_id,entry_id,username,domain,display_name,auth_username,auth_password,totp_secret';
 
@@ -24,8 +23,8 @@ describe('security headers and limits', () => {
   let user: SeededUser;
 
   beforeAll(async () => {
-    plain = await createConfiguredApp('sqlite');
-    secure = await createConfiguredApp('sqlite', { config: { secureCookies: true, trustProxy: true } });
+    plain = await createTestApp('sqlite');
+    secure = await createTestApp('sqlite', { config: { secureCookies: true, trustProxy: true } });
     user = await seedUser(plain);
   });
   afterAll(async () => {

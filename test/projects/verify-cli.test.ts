@@ -1,9 +1,8 @@
-import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccount } from '../../src/app/auth.ts';
 import { parseMasterKey, SecretCipher } from '../../src/crypto/secret-cipher.ts';
 import { TEST_MASTER_KEY } from '../support/app.ts';
+import { runCli, type CliResult } from '../support/cli.ts';
 import { createTestDb, type TestDb } from '../support/databases.ts';
 import { seedSet, startRegistrar, type Registrar } from './support.ts';
 
@@ -12,14 +11,7 @@ import { seedSet, startRegistrar, type Registrar } from './support.ts';
 
 const PORT = 15091;
 const NOBODY_PORT = 15097;
-const BIN = resolve(import.meta.dirname, '../../bin/sipcreds.mjs');
 const PASSWORD = 'carol-Rotated#2026';
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 let registrar: Registrar;
 let testDb: TestDb;
@@ -28,14 +20,7 @@ let otherAccountId: number;
 let entry: { right: number; wrong: number; unknown: number; byDomain: number };
 
 function verify(...args: string[]): Promise<CliResult> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [BIN, 'verify', ...args],
-      { env: { ...process.env, DATABASE_URL: testDb.url, SIPCREDS_MASTER_KEY: TEST_MASTER_KEY } },
-      (err, stdout, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+  return runCli({ DATABASE_URL: testDb.url, SIPCREDS_MASTER_KEY: TEST_MASTER_KEY }, ['verify', ...args]);
 }
 
 beforeAll(async () => {

@@ -4,7 +4,7 @@ import { createAccount, createApiToken, createUser } from '../../src/app/auth.ts
 import { loadConfig, type Config } from '../../src/config.ts';
 import { parseMasterKey, SecretCipher } from '../../src/crypto/secret-cipher.ts';
 import type { DialectName } from '../../src/db/connect.ts';
-import { buildApp } from '../../src/http/build-app.ts';
+import { buildApp, type BuildOptions } from '../../src/http/build-app.ts';
 import type { AppContext } from '../../src/http/context.ts';
 import { createTestDb, type TestDb } from './databases.ts';
 
@@ -29,17 +29,29 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
   return { ...loadConfig({ SIPCREDS_MASTER_KEY: TEST_MASTER_KEY, SIPCREDS_DATA_DIR: '/nonexistent' }), ...overrides };
 }
 
-/** A real app on a fresh database of the dialect, answering through inject(). */
-export async function createTestApp(dialect: DialectName, opts: { logger?: boolean | object } = {}): Promise<TestApp> {
-  const testDb = await createTestDb(dialect);
-  const config = testConfig({ databaseUrl: testDb.url });
+/**
+ * A real app on a fresh database of the dialect, answering through inject(). Options: settings of
+ * the config, build options (a log stream), extra routes registered before the app is ready, and
+ * `onDb` to reuse another app's database as a second "server".
+ */
+export async function createTestApp(
+  dialect: DialectName,
+  opts: {
+    config?: Partial<Config>;
+    build?: BuildOptions;
+    routes?: (app: FastifyInstance, ctx: AppContext) => Promise<void>;
+    onDb?: TestDb;
+  } = {},
+): Promise<TestApp> {
+  const testDb = opts.onDb ?? (await createTestDb(dialect));
   const ctx: AppContext = {
-    config,
+    config: testConfig({ databaseUrl: testDb.url, ...opts.config }),
     db: testDb.db,
     cipher: new SecretCipher([parseMasterKey(TEST_MASTER_KEY, 'test key')]),
     instanceId: `test-${randomBytes(4).toString('hex')}`,
   };
-  const app = await buildApp(ctx, { logger: opts.logger ?? false });
+  const app = await buildApp(ctx, opts.build?.logStream ? opts.build : { logger: false, ...opts.build });
+  if (opts.routes) await opts.routes(app, ctx);
   await app.ready();
   return {
     app,
@@ -47,7 +59,7 @@ export async function createTestApp(dialect: DialectName, opts: { logger?: boole
     testDb,
     close: async () => {
       await app.close();
-      await testDb.drop();
+      if (!opts.onDb) await testDb.drop();
     },
   };
 }
