@@ -1,5 +1,6 @@
 import type { Db } from '../db/connect.ts';
-import { SecretCipher } from '../crypto/secret-cipher.ts';
+import { sql } from 'kysely';
+import type { SecretCipher } from '../crypto/secret-cipher.ts';
 
 /**
  * Re-encrypts every secret not yet under the active key, in small batches of short
@@ -47,14 +48,17 @@ export async function reencryptAll(db: Db, cipher: SecretCipher, batchSize = 500
 
 /** Counts secrets per key id, to show progress and to know when old keys can go. */
 export async function countByKey(db: Db): Promise<Record<string, number>> {
-  const rows = await db.kysely.selectFrom('credential_entries').select(['password_enc', 'totp_enc']).execute();
+  // "v1.<8 hex key id>.…": the key id is characters 4 to 11, on both backends; counted in SQL.
   const counts: Record<string, number> = {};
-  for (const r of rows) {
-    for (const c of [r.password_enc, r.totp_enc]) {
-      if (c === null) continue;
-      const kid = SecretCipher.keyIdOfCiphertext(c) ?? '?';
-      counts[kid] = (counts[kid] ?? 0) + 1;
-    }
+  for (const column of ['password_enc', 'totp_enc'] as const) {
+    const kid = sql<string>`substr(${sql.ref(column)}, 4, 8)`;
+    const rows = await db.kysely
+      .selectFrom('credential_entries')
+      .select([kid.as('kid'), (eb) => eb.fn.countAll<number>().as('n')])
+      .where(column, 'is not', null)
+      .groupBy(kid)
+      .execute();
+    for (const r of rows) counts[r.kid] = (counts[r.kid] ?? 0) + Number(r.n);
   }
   return counts;
 }
