@@ -3,7 +3,6 @@ import { bootstrapFirstUser } from '../../app/bootstrap.ts';
 import { openRuntime } from '../../app/runtime.ts';
 import { loadConfig } from '../../config.ts';
 import { buildApp } from '../../http/build-app.ts';
-import { shutdownHooks } from '../../http/lifecycle.ts';
 
 export function addServeCommand(program: Command): void {
   program
@@ -28,10 +27,9 @@ export function addServeCommand(program: Command): void {
         if (stopping) return;
         stopping = true;
         app.log.info({ signal }, 'shutting down: no new requests, finishing running work');
+        // Draining: close() first lets running imports finish or roll back (the app's preClose hook).
         app.drainState.draining = true;
-        const deadline = Date.now() + config.shutdownGraceMs;
         await app.close();
-        for (const hook of shutdownHooks) await hook(deadline);
         await rt.close();
         process.exit(0);
       };
